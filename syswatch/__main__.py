@@ -1,0 +1,3 @@
+from syswatch.cli import main
+
+raise SystemExit(main())

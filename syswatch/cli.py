@@ -1,0 +1,73 @@
+"""Command line: `syswatch` (the TUI) and its headless subcommands.
+
+Subcommands import only what they need, so `syswatch snapshot` never loads Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Sequence
+
+from syswatch import __version__
+
+
+def _add_tui_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--theme", help="colour theme: dark, light or mono (NO_COLOR selects mono)")
+    parser.add_argument("--read-only", action="store_true", default=None, help="no kill or other changes")
+    parser.add_argument("--interval", type=float, help="refresh interval in seconds (default 1.0)")
+    parser.add_argument("--config", help="config file (default ~/.config/syswatch/config.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="syswatch", description="htop-style runtime security monitor")
+    parser.add_argument("--version", action="version", version=f"syswatch {__version__}")
+    _add_tui_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    snapshot = sub.add_parser("snapshot", help="print the process table once (headless)")
+    snapshot.add_argument("--json", action="store_true", help="one JSON document (the only format so far)")
+    snapshot.add_argument(
+        "--duration", type=float, default=0.5, help="seconds to measure CPU%% over (default 0.5)"
+    )
+    snapshot.add_argument("--threads", action="store_true", help="include threads")
+    return parser
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from syswatch.monitor import Monitor
+    from syswatch.outputs.snapshot_json import snapshot_to_json
+
+    if not args.json:
+        print("syswatch snapshot: only --json is supported; add --json", file=sys.stderr)
+        return 2
+    if args.duration < 0:
+        print("syswatch snapshot: --duration must be >= 0", file=sys.stderr)
+        return 2
+    monitor = Monitor()
+    monitor.include_threads = args.threads
+    monitor.tick()
+    time.sleep(args.duration)
+    json.dump(snapshot_to_json(monitor.tick()), sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from syswatch.config import load_config
+
+    config, errors = load_config(args.config)
+    for error in errors:
+        print(f"syswatch: {error}", file=sys.stderr)
+    config = config.with_overrides(theme=args.theme, read_only=args.read_only, interval=args.interval)
+    from syswatch.tui.app import run_app
+
+    return run_app(config, config_errors=errors)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"snapshot": cmd_snapshot, None: cmd_tui}
+    return handlers[args.command](args)
