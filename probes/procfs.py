@@ -3,7 +3,8 @@
 Each tick reads only `/proc/PID/stat` (one small read per pid, ~20 µs). The slower files
 (status, cmdline, exe, cgroup) are read when a pid is new, when its stat shows it changed
 (pid reuse: another start time; exec: another comm), and round-robin every
-`revalidate_ticks` ticks so a setuid or a cgroup move is picked up too.
+`revalidate_ticks` ticks (staggered by pid) so a setuid or a cgroup move is picked up too.
+A task whose stat bytes did not change since the last tick gets its previous record back.
 A pid that vanishes between listing and reading, or an entry that is unreadable
 (EACCES on /proc/1/exe here), is tolerated: the record is kept with what could be read.
 """
@@ -158,7 +159,17 @@ class StaticInfo:
     cmdline: tuple[str, ...]
     cgroup: tuple[str, ...]
     container: Container | None
-    read_at_tick: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A task as the previous scan left it: enough for CPU% deltas and to reuse an unchanged record."""
+
+    stat: bytes  # the raw /proc/PID/stat; identical bytes mean nothing shown has changed
+    start_ticks: int  # tells a reused pid from the task we measured before
+    cpu_ticks: int
+    static: StaticInfo
+    record: ProcessRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +177,20 @@ class ScanResult:
     processes: dict[int, ProcessRecord]
     threads: dict[int, ProcessRecord]  # empty unless the scanner reads threads
     elapsed: float  # seconds since the previous scan (0 on the first)
+
+
+def read_stat(path: str) -> bytes | None:
+    """One /proc stat file in a single read (it is < 1.5 KB), skipping read_bytes' EOF round trip."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 4096) or None
+    except OSError:  # ESRCH when the task exits while we read
+        return None
+    finally:
+        os.close(fd)
 
 
 class ProcScanner:
@@ -181,14 +206,15 @@ class ProcScanner:
     ) -> None:
         self.proc_root = proc_root
         self.include_threads = include_threads
-        self.revalidate_ticks = revalidate_ticks
+        self.revalidate_ticks = max(revalidate_ticks, 1)
         self._resolve_container = container_resolver
         self._clock = clock
         self._boot_time = boot_time(proc_root)
         self._mem_total = mem_total(proc_root) or 1
         self._users = UserNames()
-        self._static: dict[int, StaticInfo] = {}
-        self._prev_ticks: dict[int, int] = {}
+        self._static: dict[int, StaticInfo] = {}  # by pid (thread-group leaders)
+        self._seen: dict[int, _Seen] = {}  # by task id, from the previous scan
+        self._next_seen: dict[int, _Seen] = {}
         self._prev_time: float | None = None
         self._tick = 0
 
@@ -197,75 +223,105 @@ class ProcScanner:
         elapsed = 0.0 if self._prev_time is None else max(now - self._prev_time, 1e-9)
         self._prev_time = now
         self._tick += 1
-        cpu_ticks: dict[int, int] = {}
+        self._next_seen = {}
         processes: dict[int, ProcessRecord] = {}
         threads: dict[int, ProcessRecord] = {}
         for name in os.listdir(self.proc_root):
             if not name.isdigit():
                 continue
             pid = int(name)
-            record = self._read_task(pid, pid, f"{self.proc_root}/{name}", elapsed, cpu_ticks)
+            record = self._read_task(pid, pid, f"{self.proc_root}/{name}", elapsed, None)
             if record is None:
                 continue  # vanished between listdir and read
             processes[pid] = record
             if self.include_threads and record.threads > 1:
-                self._read_threads(record, elapsed, cpu_ticks, threads)
+                self._read_threads(record, elapsed, threads)
         # Forget what belongs to tasks that are gone, so the caches never outgrow the task table.
-        self._prev_ticks = cpu_ticks
-        for pid in self._static.keys() - cpu_ticks.keys():
+        self._seen = self._next_seen
+        for pid in self._static.keys() - processes.keys():
             del self._static[pid]
         return ScanResult(processes, threads, elapsed)
 
-    def _read_threads(
-        self,
-        process: ProcessRecord,
-        elapsed: float,
-        cpu_ticks: dict[int, int],
-        threads: dict[int, ProcessRecord],
-    ) -> None:
+    def _read_threads(self, process: ProcessRecord, elapsed: float, threads: dict[int, ProcessRecord]) -> None:
         task_dir = f"{self.proc_root}/{process.pid}/task"
         try:
             tids = os.listdir(task_dir)
         except OSError:
             return
+        static = self._static[process.pid]
         for name in tids:
             tid = int(name)
             if tid == process.pid:
                 continue
-            record = self._read_task(tid, process.pid, f"{task_dir}/{name}", elapsed, cpu_ticks, process)
+            record = self._read_task(tid, process.pid, f"{task_dir}/{name}", elapsed, static)
             if record is not None:
                 threads[tid] = record
 
+    def _due(self, pid: int) -> bool:
+        """Round-robin revalidation, staggered by pid so each tick re-reads ~1/revalidate_ticks of them."""
+        return self._tick % self.revalidate_ticks == pid % self.revalidate_ticks
+
     def _read_task(
-        self,
-        pid: int,
-        tgid: int,
-        path: str,
-        elapsed: float,
-        cpu_ticks: dict[int, int],
-        leader: ProcessRecord | None = None,
+        self, pid: int, tgid: int, path: str, elapsed: float, leader_static: StaticInfo | None
     ) -> ProcessRecord | None:
-        data = read_bytes(f"{path}/stat")
+        """One process (leader_static None) or one thread of a process whose static info is given."""
+        data = read_stat(f"{path}/stat")
         if data is None:
             return None
+        seen = self._seen.get(pid)
+        if leader_static is None:
+            static = self._static.get(pid)
+            due = static is None or self._due(pid)
+        else:
+            static, due = leader_static, False
+        # Fast path: same stat bytes, same identity, idle last tick too -> the same record again.
+        if (
+            seen is not None
+            and not due
+            and seen.stat == data
+            and seen.static is static
+            and seen.record.cpu_percent == 0.0
+        ):
+            self._next_seen[pid] = seen
+            return seen.record
         stat = parse_stat(data)
         if stat is None:
             return None
-        kernel_thread = bool(stat.flags & PF_KTHREAD)
-        if leader is None:
-            static = self._static_info(pid, path, stat, kernel_thread)
-        else:  # a thread shares its process's identity, container and command line
-            static = self._static[tgid]
-        cpu_ticks[pid] = stat.cpu_ticks
-        previous = self._prev_ticks.get(pid)
+        if leader_static is None and (
+            static is None
+            or static.start_ticks != stat.start_ticks  # pid reused
+            or static.comm != stat.comm  # exec (or prctl(PR_SET_NAME))
+            or (due and stat.state != "Z")  # a zombie has nothing left to change
+        ):
+            fresh = self._read_static(path, stat)
+            if fresh is None:
+                return None  # exited (or was replaced) while we read it: no half record
+            static, stat = fresh
+            self._static[pid] = static
+        assert static is not None
+        previous = seen.cpu_ticks if seen is not None and seen.start_ticks == stat.start_ticks else None
+        record = self._build(pid, tgid, stat, static, previous, elapsed, leader_static is not None)
+        self._next_seen[pid] = _Seen(data, stat.start_ticks, stat.cpu_ticks, static, record)
+        return record
+
+    def _build(
+        self,
+        pid: int,
+        tgid: int,
+        stat: StatFields,
+        static: StaticInfo,
+        previous_ticks: int | None,
+        elapsed: float,
+        is_thread: bool,
+    ) -> ProcessRecord:
         cpu_percent = 0.0
-        if previous is not None and elapsed > 0:
-            cpu_percent = max(stat.cpu_ticks - previous, 0) / CLOCK_TICKS / elapsed * 100.0
+        if previous_ticks is not None and elapsed > 0:
+            cpu_percent = max(stat.cpu_ticks - previous_ticks, 0) / CLOCK_TICKS / elapsed * 100.0
         rss = stat.rss_pages * PAGE_SIZE
         return ProcessRecord(
             pid=pid,
             tgid=tgid,
-            ppid=tgid if leader is not None else stat.ppid,
+            ppid=tgid if is_thread else stat.ppid,
             comm=stat.comm,
             state=stat.state,
             uid=static.uid,
@@ -285,29 +341,32 @@ class ProcScanner:
             cmdline=static.cmdline,
             cgroup=static.cgroup,
             container=static.container,
-            is_thread=leader is not None,
-            is_kernel_thread=kernel_thread,
+            is_thread=is_thread,
+            is_kernel_thread=bool(stat.flags & PF_KTHREAD),
         )
 
-    def _static_info(self, pid: int, path: str, stat: StatFields, kernel_thread: bool) -> StaticInfo:
-        cached = self._static.get(pid)
-        if (
-            cached is not None
-            and cached.start_ticks == stat.start_ticks
-            and cached.comm == stat.comm
-            and (self._tick - cached.read_at_tick) < self.revalidate_ticks
-        ):
-            return cached
-        info = self._read_static(path, stat, kernel_thread)
-        self._static[pid] = info
-        return info
+    def _read_static(self, path: str, stat: StatFields) -> tuple[StaticInfo, StatFields] | None:
+        """Read status, exe, cmdline and cgroup, then stat again to be sure they describe one task.
 
-    def _read_static(self, path: str, stat: StatFields, kernel_thread: bool) -> StaticInfo:
+        Returns the info with the fresher stat, or None when the task exited or its pid was reused
+        meanwhile. An exec during the read (comm changed) is retried, so cmdline matches comm.
+        """
+        for _ in range(3):
+            info = self._read_static_once(path, stat)
+            after = parse_stat(read_stat(f"{path}/stat") or b"")
+            if after is None or after.start_ticks != stat.start_ticks:
+                return None
+            if after.comm == stat.comm:
+                return info, after
+            stat = after
+        return None
+
+    def _read_static_once(self, path: str, stat: StatFields) -> StaticInfo:
         status = read_bytes(f"{path}/status")
         uid, euid = parse_status_ids(status) if status else (None, None)
         exe: str | None = None
         cmdline: tuple[str, ...] = ()
-        if not kernel_thread:
+        if not stat.flags & PF_KTHREAD:
             try:
                 exe = os.readlink(f"{path}/exe")
             except OSError:  # EACCES (/proc/1/exe here), ENOENT for zombies, ESRCH when gone
@@ -326,5 +385,4 @@ class ProcScanner:
             cmdline=cmdline,
             cgroup=cgroup,
             container=self._resolve_container(cgroup),
-            read_at_tick=self._tick,
         )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 from typing import Sequence
@@ -50,8 +52,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     monitor.include_threads = args.threads
     monitor.tick()
     time.sleep(args.duration)
-    json.dump(snapshot_to_json(monitor.tick()), sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    sys.stdout.write(json.dumps(snapshot_to_json(monitor.tick()), indent=1) + "\n")
+    sys.stdout.flush()
     return 0
 
 
@@ -70,4 +72,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"snapshot": cmd_snapshot, None: cmd_tui}
-    return handlers[args.command](args)
+    try:
+        return handlers[args.command](args)
+    except BrokenPipeError:
+        # The reader went away (`syswatch snapshot --json | head`): exit quietly as SIGPIPE would.
+        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
