@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -14,12 +15,25 @@ import time
 from typing import Sequence
 
 from syswatch import __version__
+from syswatch.config import THEME_NAMES
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
 
 
 def _add_tui_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--theme", help="colour theme: dark, light or mono (NO_COLOR selects mono)")
+    parser.add_argument(
+        "--theme", choices=THEME_NAMES, help="colour theme: dark, light or mono (NO_COLOR selects mono)"
+    )
     parser.add_argument("--read-only", action="store_true", default=None, help="no kill or other changes")
-    parser.add_argument("--interval", type=float, help="refresh interval in seconds (default 1.0)")
+    parser.add_argument("--interval", type=_seconds, help="refresh interval in seconds (default 1.0)")
     parser.add_argument("--config", help="config file (default ~/.config/syswatch/config.toml)")
 
 
