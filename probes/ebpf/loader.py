@@ -12,6 +12,7 @@ say "eBPF: off: <reason>" while the rest of syswatch keeps working.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import sys
@@ -134,6 +135,40 @@ def kernel_headers_dir() -> str | None:
     if os.path.isdir(os.path.join(build, "include")):
         return os.path.realpath(build)
     return None
+
+
+def tracepoint_exists(category: str, name: str) -> bool:
+    base = tracefs_dir()
+    return base is not None and os.path.exists(f"{base}/events/{category}/{name}/id")
+
+
+def tracepoint_format(category: str, name: str) -> str:
+    base = tracefs_dir()
+    try:
+        with open(f"{base}/events/{category}/{name}/format") as handle:
+            return handle.read()
+    except (OSError, TypeError):
+        return ""
+
+
+_SYS_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351}
+BPF_MAP_CREATE = 0
+BPF_MAP_TYPE_RINGBUF = 27
+
+
+def ringbuf_supported() -> bool:
+    """Whether the kernel creates a BPF ring buffer map (Linux 5.8+), asked of the kernel itself."""
+    nr = _SYS_BPF.get(os.uname().machine)
+    if nr is None:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = (ctypes.c_uint32 * 32)()  # union bpf_attr, map-create part; the rest must be zero
+    attr[0], attr[3] = BPF_MAP_TYPE_RINGBUF, 4096  # map_type, max_entries (bytes, a page multiple)
+    fd = libc.syscall(nr, BPF_MAP_CREATE, ctypes.byref(attr), ctypes.sizeof(attr))
+    if fd < 0:
+        return False
+    os.close(fd)
+    return True
 
 
 def headers_available() -> bool:
@@ -299,12 +334,16 @@ class BpfProbe:
         else:
             self._bpf = bpf
             self.load_seconds = time.monotonic() - started
+            self._on_loaded()
             self._state = "on"
         finally:
             self._ready.set()
 
     def _build(self, bcc: ModuleType) -> Any:
         raise NotImplementedError
+
+    def _on_loaded(self) -> None:
+        """Called once the program is attached, before the state turns "on"."""
 
     def base_status(self) -> EbpfStatus:
         return EbpfStatus(self._state, self._reason)
