@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--duration", type=float, default=0.5, help="seconds to measure CPU%% over (default 0.5)"
     )
     snapshot.add_argument("--threads", action="store_true", help="include threads")
+
+    inspect = sub.add_parser("inspect", help="print what /proc knows about one process: info, fds, env")
+    inspect.add_argument("pid", type=int, help="process id")
+    inspect.add_argument("--json", action="store_true", help="one JSON document (the only format so far)")
+    inspect.add_argument(
+        "--show-secrets", action="store_true", help="print secret-looking values in clear (masked by default)"
+    )
     return parser
 
 
@@ -71,6 +78,23 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from syswatch.inspect import ProcessNotFound, inspect_process
+    from syswatch.outputs.inspect_json import inspection_to_json
+
+    if not args.json:
+        print("syswatch inspect: only --json is supported; add --json", file=sys.stderr)
+        return 2
+    try:
+        inspection = inspect_process(args.pid, show_secrets=args.show_secrets)
+    except ProcessNotFound as error:
+        print(f"syswatch inspect: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(inspection_to_json(inspection), indent=1) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     from syswatch.config import load_config
 
@@ -85,7 +109,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"snapshot": cmd_snapshot, None: cmd_tui}
+    handlers = {"snapshot": cmd_snapshot, "inspect": cmd_inspect, None: cmd_tui}
     try:
         return handlers[args.command](args)
     except BrokenPipeError:

@@ -1,0 +1,480 @@
+"""A process's open file descriptors, like `lsof -p PID`, read from /proc without running lsof.
+
+Per fd: readlink /proc/PID/fd/N (the target) and /proc/PID/fdinfo/N (flags, pos, and the
+detail of eventfd/epoll/inotify/timerfd/signalfd/pidfd). Measured here on a process with
+19,900 fds: readlink ~3.4 µs, fdinfo ~6 µs, stat ~3.9 µs each. Both syscalls release the GIL,
+so big tables are read on a small thread pool (201 ms -> 127 ms on 2 cores). stat (which tells
+a directory opened without O_DIRECTORY from a file, and gives the size) only pays for itself up
+to STAT_LIMIT fds; above that, kinds of path targets are inferred and `kinds_exact` says so.
+Sockets are resolved with the process's own network namespace tables (probes/sockets.py);
+pipes are paired with the fds holding the other end (PipeIndex, bounded and cached).
+"""
+
+from __future__ import annotations
+
+import os
+import stat as st
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from signal import Signals
+
+from .procfs import read_bytes
+from .sockets import SocketInfo, SocketTables, protocol_of_fd
+
+STAT_LIMIT = 4096  # stat every path target when the process has at most this many fds
+PARALLEL_ABOVE = 512  # below this, a thread pool costs more than it saves
+WORKERS = min(4, os.cpu_count() or 1)
+NON_DEVICE_DIRS = ("/dev/shm/", "/dev/mqueue/", "/dev/hugepages/")
+DELETED = " (deleted)"
+
+
+class FdKind(StrEnum):
+    FILE = "file"
+    DIR = "dir"
+    SOCKET = "socket"
+    PIPE = "pipe"
+    EVENTPOLL = "eventpoll"
+    EVENTFD = "eventfd"
+    TIMERFD = "timerfd"
+    SIGNALFD = "signalfd"
+    INOTIFY = "inotify"
+    MEMFD = "memfd"
+    DEVICE = "device"
+    ANON = "anon"  # any other anonymous inode (pidfd, io_uring, bpf-map, perf_event, ...) or nsfs
+
+
+ANON_KINDS = {
+    "eventpoll": FdKind.EVENTPOLL,
+    "eventfd": FdKind.EVENTFD,
+    "timerfd": FdKind.TIMERFD,
+    "signalfd": FdKind.SIGNALFD,
+    "inotify": FdKind.INOTIFY,
+}
+
+
+def _open_flag_names() -> tuple[tuple[int, str], ...]:
+    """(bits, name) in display order. The values are per-architecture, so they come from the os
+    module; O_LARGEFILE is 0 in glibc's headers on 64-bit, but the kernel still sets and reports it."""
+    largefile = 0o400000 if os.O_DIRECTORY == 0o40000 else 0o100000  # arm/arm64 layout vs asm-generic
+    names = [
+        (os.O_TMPFILE, "O_TMPFILE"),  # composite flags first, so their bits are taken as one name
+        (os.O_SYNC, "O_SYNC"),
+        (os.O_CREAT, "O_CREAT"),
+        (os.O_EXCL, "O_EXCL"),
+        (os.O_NOCTTY, "O_NOCTTY"),
+        (os.O_TRUNC, "O_TRUNC"),
+        (os.O_APPEND, "O_APPEND"),
+        (os.O_NONBLOCK, "O_NONBLOCK"),
+        (os.O_DSYNC, "O_DSYNC"),
+        (os.O_ASYNC, "O_ASYNC"),
+        (os.O_DIRECT, "O_DIRECT"),
+        (largefile, "O_LARGEFILE"),
+        (os.O_DIRECTORY, "O_DIRECTORY"),
+        (os.O_NOFOLLOW, "O_NOFOLLOW"),
+        (os.O_NOATIME, "O_NOATIME"),
+        (os.O_CLOEXEC, "O_CLOEXEC"),
+        (os.O_PATH, "O_PATH"),
+    ]
+    return tuple((bits, name) for bits, name in names if bits)
+
+
+OPEN_FLAGS = _open_flag_names()
+ACCESS_MODES = {os.O_RDONLY: "O_RDONLY", os.O_WRONLY: "O_WRONLY", os.O_RDWR: "O_RDWR"}
+
+
+def decode_open_flags(flags: int) -> str:
+    """fdinfo's octal `flags:` as names: 0o2000002 -> 'O_RDWR|O_CLOEXEC'. Unknown bits print in octal."""
+    names = [ACCESS_MODES.get(flags & os.O_ACCMODE, f"0o{flags & os.O_ACCMODE:o}")]
+    rest = flags & ~os.O_ACCMODE
+    for bits, name in OPEN_FLAGS:
+        if rest & bits == bits:
+            names.append(name)
+            rest &= ~bits
+    if rest:
+        names.append(f"0o{rest:o}")
+    return "|".join(names)
+
+
+@dataclass(frozen=True, slots=True)
+class PipePeer:
+    """A process holding an end of the same pipe."""
+
+    pid: int
+    comm: str
+    fd: int
+    end: str  # "read" | "write" | "read-write"
+
+
+@dataclass(frozen=True, slots=True)
+class FdInfo:
+    """One open file descriptor."""
+
+    fd: int
+    kind: FdKind
+    target: str  # the link text, as `ls -l /proc/PID/fd` shows it
+    path: str | None = None  # file/dir/device/named pipe/memfd: the target without " (deleted)"
+    deleted: bool = False  # the file was unlinked while open
+    flags: int | None = None  # None when fdinfo was unreadable
+    pos: int | None = None
+    inode: int | None = None
+    size: int | None = None  # regular files, when stat was read
+    socket: SocketInfo | None = None  # sockets found in the namespace's tables
+    pipe_peers: tuple[PipePeer, ...] | None = None  # pipes: the other holders; None when unknown
+    detail: str = ""  # eventfd count, epoll watch list, inotify watches, timerfd clock, signals, pid
+
+    @property
+    def flags_text(self) -> str:
+        return decode_open_flags(self.flags) if self.flags is not None else "?"
+
+    @property
+    def end(self) -> str:
+        """Which way the fd is open: read, write or read-write ('?' when flags are unknown)."""
+        if self.flags is None:
+            return "?"
+        return {os.O_RDONLY: "read", os.O_WRONLY: "write"}.get(self.flags & os.O_ACCMODE, "read-write")
+
+
+@dataclass(frozen=True, slots=True)
+class FdTable:
+    fds: tuple[FdInfo, ...]  # by fd number
+    kinds_exact: bool  # False above STAT_LIMIT fds: a dir opened without O_DIRECTORY shows as file
+    notes: tuple[str, ...] = ()  # what could not be resolved, and why
+
+    def count_by_kind(self) -> dict[FdKind, int]:
+        return dict(Counter(f.kind for f in self.fds))
+
+
+def _fdinfo_fields(data: bytes) -> tuple[int | None, int | None, int | None, list[bytes]]:
+    """pos, flags (octal), ino, and the kind-specific lines that follow them."""
+    pos = flags = inode = None
+    extra: list[bytes] = []
+    for line in data.split(b"\n"):
+        if line.startswith(b"pos:"):
+            pos = int(line[4:])
+        elif line.startswith(b"flags:"):
+            flags = int(line[6:], 8)
+        elif line.startswith(b"ino:"):
+            inode = int(line[4:])
+        elif line and not line.startswith(b"mnt_id:"):
+            extra.append(line)
+    return pos, flags, inode, extra
+
+
+def _value_after(line: bytes, key: bytes) -> bytes:
+    return line.partition(key)[2].split()[0] if key in line else b""
+
+
+def _detail(kind: FdKind, extra: list[bytes]) -> str:
+    """One human line from the kind-specific fdinfo lines (fs/eventfd.c, fs/eventpoll.c, ...)."""
+    if kind is FdKind.EVENTFD:
+        for line in extra:
+            if line.startswith(b"eventfd-count:"):
+                return f"count {int(line.split()[1], 16)}"
+    elif kind is FdKind.EVENTPOLL:
+        watched = [_value_after(line, b"tfd:").decode() for line in extra if line.startswith(b"tfd:")]
+        shown = ",".join(watched[:16]) + (",…" if len(watched) > 16 else "")
+        return f"watches {len(watched)} fd(s)" + (f": {shown}" if watched else "")
+    elif kind is FdKind.INOTIFY:
+        return f"{sum(1 for line in extra if line.startswith(b'inotify wd:'))} watch(es)"
+    elif kind is FdKind.TIMERFD:
+        values = dict(line.split(b":", 1) for line in extra if b":" in line)
+        clock = {b"0": "REALTIME", b"1": "MONOTONIC", b"7": "BOOTTIME", b"8": "REALTIME_ALARM",
+                 b"9": "BOOTTIME_ALARM"}.get(values.get(b"clockid", b"").strip(), "?")  # fmt: skip
+        armed = values.get(b"it_value", b"(0, 0)").strip() != b"(0, 0)"
+        return f"CLOCK_{clock}, {'armed' if armed else 'disarmed'}, ticks {values.get(b'ticks', b'?').strip().decode()}"
+    elif kind is FdKind.SIGNALFD:
+        for line in extra:
+            if line.startswith(b"sigmask:"):
+                mask = int(line.split()[1], 16)
+                return "signals " + ",".join(_signal_name(bit + 1) for bit in range(64) if mask >> bit & 1)
+    elif kind is FdKind.ANON:
+        for line in extra:
+            if line.startswith(b"Pid:"):  # pidfd
+                return f"pid {int(line.split()[1])}"
+    return ""
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return Signals(number).name
+    except ValueError:
+        return f"SIG{number}"
+
+
+def _kind_of(target: str, flags: int | None, mode: int | None) -> FdKind:
+    if target.startswith("socket:["):
+        return FdKind.SOCKET
+    if target.startswith("pipe:["):
+        return FdKind.PIPE
+    if target.startswith("anon_inode:"):
+        return ANON_KINDS.get(target[11:].strip("[]"), FdKind.ANON)
+    if target.startswith("/memfd:"):
+        return FdKind.MEMFD
+    if not target.startswith("/"):
+        return FdKind.ANON  # nsfs ("net:[4026531840]") and other pseudo files
+    if mode is not None:
+        if st.S_ISDIR(mode):
+            return FdKind.DIR
+        if st.S_ISCHR(mode) or st.S_ISBLK(mode):
+            return FdKind.DEVICE
+        if st.S_ISFIFO(mode):
+            return FdKind.PIPE  # a named pipe
+        return FdKind.FILE
+    if (flags is not None and flags & os.O_DIRECTORY) or target == "/":
+        return FdKind.DIR
+    if target.startswith("/dev/") and not target.startswith(NON_DEVICE_DIRS):
+        return FdKind.DEVICE
+    return FdKind.FILE
+
+
+def _bracket_inode(target: str) -> int | None:
+    start = target.find("[")
+    return int(target[start + 1 : -1]) if start >= 0 and target.endswith("]") else None
+
+
+class _Reader:
+    """Reads the raw facts of fds by number, relative to open /proc/PID/fd and fdinfo directories."""
+
+    def __init__(self, fd_dir: int, fdinfo_dir: int | None, with_stat: bool) -> None:
+        self.fd_dir = fd_dir
+        self.fdinfo_dir = fdinfo_dir
+        self.with_stat = with_stat
+
+    def read(self, names: list[str]) -> list[FdInfo]:
+        out: list[FdInfo] = []
+        for name in names:
+            info = self._one(name)
+            if info is not None:
+                out.append(info)
+        return out
+
+    def _one(self, name: str) -> FdInfo | None:
+        try:
+            target = os.readlink(name, dir_fd=self.fd_dir)
+        except OSError:
+            return None  # closed since the listing
+        pos = flags = inode = None
+        extra: list[bytes] = []
+        if self.fdinfo_dir is not None:
+            try:
+                fd = os.open(name, os.O_RDONLY, dir_fd=self.fdinfo_dir)
+                try:
+                    pos, flags, inode, extra = _fdinfo_fields(os.read(fd, 65536))
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass  # closed meanwhile; keep the target
+        mode = size = None
+        if self.with_stat and target.startswith("/") and not target.startswith("/memfd:"):
+            try:
+                stat_result = os.stat(name, dir_fd=self.fd_dir)
+                mode, size = stat_result.st_mode, stat_result.st_size
+            except OSError:
+                pass
+        kind = _kind_of(target, flags, mode)
+        path = None
+        deleted = False
+        if target.startswith("/"):
+            deleted = target.endswith(DELETED) and kind is not FdKind.MEMFD  # a memfd never had a name
+            path = target[: -len(DELETED)] if target.endswith(DELETED) else target
+            if kind is FdKind.MEMFD:
+                path = path[1:]  # "memfd:name"
+        elif inode is None:
+            inode = _bracket_inode(target)
+        return FdInfo(
+            fd=int(name),
+            kind=kind,
+            target=target,
+            path=path,
+            deleted=deleted,
+            flags=flags,
+            pos=pos,
+            inode=inode,
+            size=size if mode is not None and st.S_ISREG(mode) else None,
+            detail=_detail(kind, extra) if extra or kind is FdKind.INOTIFY else "",
+        )
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="syswatch-fds")
+        return _pool
+
+
+def _read_raw(pid: int, proc_root: str) -> tuple[list[FdInfo], bool]:
+    """All fds of pid, unresolved. Raises PermissionError / FileNotFoundError / ProcessLookupError."""
+    fd_dir = os.open(f"{proc_root}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fdinfo_dir: int | None = os.open(f"{proc_root}/{pid}/fdinfo", os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            fdinfo_dir = None
+        try:
+            names = os.listdir(fd_dir)
+            with_stat = len(names) <= STAT_LIMIT
+            reader = _Reader(fd_dir, fdinfo_dir, with_stat)
+            if len(names) <= PARALLEL_ABOVE or WORKERS < 2:
+                fds = reader.read(names)
+            else:
+                chunks = [names[i::WORKERS] for i in range(WORKERS)]
+                fds = [info for part in _thread_pool().map(reader.read, chunks) for info in part]
+        finally:
+            if fdinfo_dir is not None:
+                os.close(fdinfo_dir)
+    finally:
+        os.close(fd_dir)
+    fds.sort(key=lambda info: info.fd)
+    return fds, with_stat
+
+
+def _comm(pid: int, proc_root: str) -> str:
+    return (read_bytes(f"{proc_root}/{pid}/comm") or b"?").decode("utf-8", "replace").strip()
+
+
+class PipeIndex:
+    """Who holds which pipe: a scan of the other processes' fd links, bounded and cached.
+
+    Pairing a pipe needs the other processes' fd tables. A scan records every pipe inode it
+    sees, so the next refresh of the same process within `ttl` seconds reuses it. The scan
+    skips the inspected process (its own fds are already read) and any process whose fds would
+    take it past `max_links` links; then pipes without a holder found are reported as unknown.
+    """
+
+    def __init__(self, proc_root: str = "/proc", ttl: float = 2.0, max_links: int = 200_000) -> None:
+        self.proc_root = proc_root
+        self.ttl = ttl
+        self.max_links = max_links
+        self._lock = threading.Lock()
+        self._scanned_at = float("-inf")
+        self._scanned_for: int | None = None
+        self._covered: set[int] = set()  # pipe inodes the cached scan answers for
+        self._holders: dict[int, list[tuple[int, int]]] = {}  # pipe inode -> [(pid, fd)]
+        self._complete = True
+
+    def _scan(self, skip_pid: int, wanted: set[int]) -> None:
+        holders: dict[int, list[tuple[int, int]]] = {}
+        links = 0
+        complete = True
+        for name in os.listdir(self.proc_root):
+            if not name.isdigit() or int(name) == skip_pid:
+                continue
+            try:
+                fd_dir = os.open(f"{self.proc_root}/{name}/fd", os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                continue  # gone, or a kernel thread
+            try:
+                fd_names = os.listdir(fd_dir)
+                if links + len(fd_names) > self.max_links:
+                    complete = False
+                    continue  # skip the giant; smaller processes may still fit
+                links += len(fd_names)
+                for fd_name in fd_names:
+                    try:
+                        target = os.readlink(fd_name, dir_fd=fd_dir)
+                    except OSError:
+                        continue
+                    if target.startswith("pipe:["):
+                        holders.setdefault(int(target[6:-1]), []).append((int(name), int(fd_name)))
+            except OSError:
+                complete = False  # not ours to read (not root): its pipes stay unknown
+            finally:
+                os.close(fd_dir)
+        self._holders, self._complete = holders, complete
+        self._covered = holders.keys() | wanted
+        self._scanned_for, self._scanned_at = skip_pid, time.monotonic()
+
+    def peers(self, pid: int, fds: list[FdInfo]) -> dict[int, list[PipePeer]]:
+        """Every holder of each pipe among pid's fds (pid's own fds included), by pipe inode.
+
+        A pipe is missing from the result when its holders are unknown (the scan was incomplete
+        and found none); an empty list means nobody holds the other end any more.
+        """
+        wanted = {f.inode for f in fds if f.kind is FdKind.PIPE and f.inode is not None}
+        with self._lock:
+            fresh = time.monotonic() - self._scanned_at < self.ttl and self._scanned_for == pid
+            if not (fresh and wanted <= self._covered):
+                self._scan(pid, wanted)
+            holders, complete = self._holders, self._complete
+        comms: dict[int, str] = {}
+        found: dict[int, list[PipePeer]] = {}
+        for inode in wanted:
+            if inode in holders or complete:
+                found[inode] = [
+                    PipePeer(p, comms.setdefault(p, _comm(p, self.proc_root)), fd, self._end_of(p, fd))
+                    for p, fd in holders.get(inode, ())
+                ]
+        own_comm = _comm(pid, self.proc_root)
+        for f in fds:
+            if f.kind is FdKind.PIPE and f.inode in found:
+                found[f.inode].append(PipePeer(pid, own_comm, f.fd, f.end))
+        return found
+
+    def _end_of(self, pid: int, fd: int) -> str:
+        # The link's own mode bits mirror the open mode: lr-x read, l-wx write, lrwx both.
+        try:
+            mode = os.lstat(f"{self.proc_root}/{pid}/fd/{fd}").st_mode
+        except OSError:
+            return "?"
+        readable, writable = bool(mode & st.S_IRUSR), bool(mode & st.S_IWUSR)
+        return "read-write" if readable and writable else "read" if readable else "write"
+
+
+DEFAULT_PIPES = PipeIndex()
+
+
+def read_fds(pid: int, proc_root: str = "/proc", pipes: PipeIndex | None = None) -> FdTable:
+    """Every open fd of pid, with sockets and pipes resolved.
+
+    Raises PermissionError when the fd table is not ours to read, FileNotFoundError or
+    ProcessLookupError when the process is gone.
+    """
+    fds, kinds_exact = _read_raw(pid, proc_root)
+    notes: list[str] = []
+    if not kinds_exact:
+        notes.append(f"more than {STAT_LIMIT} fds: file kinds inferred from path and flags, sizes not read")
+    if any(f.kind is FdKind.SOCKET for f in fds):
+        fds = _with_sockets(pid, proc_root, fds, notes)
+    if any(f.kind is FdKind.PIPE and f.inode is not None for f in fds):
+        if pipes is None:
+            pipes = DEFAULT_PIPES if proc_root == DEFAULT_PIPES.proc_root else PipeIndex(proc_root)
+        fds = _with_pipe_peers(pid, fds, pipes, notes)
+    return FdTable(tuple(fds), kinds_exact, tuple(notes))
+
+
+def _with_sockets(pid: int, proc_root: str, fds: list[FdInfo], notes: list[str]) -> list[FdInfo]:
+    tables = SocketTables(pid, proc_root)
+    out = []
+    for info in fds:
+        if info.kind is FdKind.SOCKET and info.inode is not None:
+            found = tables.lookup(info.inode)
+            if found is None:  # a family with no table: ask the kernel for its name
+                name = protocol_of_fd(f"{proc_root}/{pid}/fd/{info.fd}") or "?"
+                found = SocketInfo(protocol=name.lower(), inode=info.inode)
+            info = replace(info, socket=found)
+        out.append(info)
+    if tables.unreadable:
+        notes.append("socket tables unreadable: " + ", ".join(tables.unreadable))
+    return out
+
+
+def _with_pipe_peers(pid: int, fds: list[FdInfo], pipes: PipeIndex, notes: list[str]) -> list[FdInfo]:
+    holders = pipes.peers(pid, fds)
+    out = []
+    for info in fds:
+        if info.kind is FdKind.PIPE and info.inode in holders:
+            others = tuple(p for p in holders[info.inode] if (p.pid, p.fd) != (pid, info.fd))
+            info = replace(info, pipe_peers=others)
+        out.append(info)
+    if any(f.kind is FdKind.PIPE and f.inode is not None and f.pipe_peers is None for f in out):
+        notes.append("some pipe peers unknown: other fd tables unreadable or over the scan bound")
+    return out

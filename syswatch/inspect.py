@@ -1,0 +1,148 @@
+"""The inspector's data for one pid: Info, FDs and Env, assembled into one immutable `Inspection`.
+
+Each section is read on its own and fails on its own: a section that cannot be read holds a
+one-line reason ("permission denied") instead of data, and the others are still shown. A
+process that exits while being read keeps what was read and is marked `exited`. The TUI calls
+`inspect_process` from a worker thread and renders the result; `syswatch inspect PID --json`
+prints it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, TypeVar
+
+from syswatch.probes.environ import EnvVar, read_environ, reveal
+from syswatch.probes.fds import FdTable, PipeIndex, read_fds
+from syswatch.probes.procfs import PF_KTHREAD, parse_stat, read_bytes
+from syswatch.probes.procinfo import ProcInfo, describe_error, read_info
+
+SECTIONS = ("info", "fds", "env")
+GONE = "gone (process exited)"
+
+
+class ProcessNotFound(LookupError):
+    """No process has this pid."""
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """One reading of one process. A section is its data, a str saying why it is missing,
+    or None when it was not asked for."""
+
+    pid: int
+    comm: str
+    kind: str  # "process" | "zombie" | "kernel thread"
+    time: float  # epoch seconds when the reading started
+    elapsed: float  # seconds the reading took
+    exited: bool  # the process exited (or its pid was reused) while being read
+    show_secrets: bool  # secret values are in clear text (only with --show-secrets)
+    notes: tuple[str, ...]  # explanations: zombie, kernel thread, what could not be resolved
+    info: ProcInfo | str | None
+    fds: FdTable | str | None
+    env: tuple[EnvVar, ...] | str | None
+
+
+def _start_ticks(pid: int, proc_root: str) -> tuple[int, str, int, int] | None:
+    """(start ticks, comm, flags, ppid) from stat, or None when the pid does not exist."""
+    data = read_bytes(f"{proc_root}/{pid}/stat")
+    stat = parse_stat(data) if data else None
+    return None if stat is None else (stat.start_ticks, stat.comm, stat.flags, stat.ppid)
+
+
+T = TypeVar("T")
+
+
+def _section(read: Callable[[], T]) -> tuple[T | str, bool]:
+    """(data or the reason it is missing, whether the process was gone)."""
+    try:
+        return read(), False
+    except OSError as error:
+        reason = describe_error(error)
+        return reason, reason == GONE
+    except Exception as error:  # a parser meeting something new must cost one section, not the UI
+        return f"error: {type(error).__name__}: {error}", False
+
+
+def inspect_process(
+    pid: int,
+    show_secrets: bool = False,
+    sections: Iterable[str] = SECTIONS,
+    proc_root: str = "/proc",
+    pipes: PipeIndex | None = None,
+) -> Inspection:
+    """Read the asked sections of pid. Raises ProcessNotFound when there is no such pid.
+
+    `sections` lets a UI read only the tab it shows; `pipes` lets it share a PipeIndex
+    (pipe pairing scans other processes, cached for a short while).
+    """
+    wanted = set(sections)
+    unknown = wanted - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown section(s): {', '.join(sorted(unknown))}")
+    started = time.time()
+    clock = time.perf_counter()
+    first = _start_ticks(pid, proc_root)
+    if first is None:
+        raise ProcessNotFound(f"no process with pid {pid}")
+    start_ticks, comm, flags, ppid = first
+    info: ProcInfo | str | None = None
+    fds: FdTable | str | None = None
+    env: tuple[EnvVar, ...] | str | None = None
+    gone = False
+    if "info" in wanted:
+        info, lost = _section(lambda: read_info(pid, show_secrets, proc_root))
+        gone |= lost
+    if "fds" in wanted:
+        fds, lost = _section(lambda: read_fds(pid, proc_root, pipes))
+        gone |= lost
+    if "env" in wanted:
+        env, lost = _section(lambda: read_environ(pid, show_secrets, proc_root))
+        gone |= lost
+    last = _start_ticks(pid, proc_root)
+    exited = gone or last is None or last[0] != start_ticks
+    state = info.state if isinstance(info, ProcInfo) else _state(pid, proc_root)
+    kind, notes = _kind_and_notes(flags, state, ppid, exited)
+    if isinstance(fds, FdTable):
+        notes += fds.notes
+    return Inspection(
+        pid=pid,
+        comm=comm,
+        kind=kind,
+        time=started,
+        elapsed=time.perf_counter() - clock,
+        exited=exited,
+        show_secrets=show_secrets,
+        notes=notes,
+        info=info,
+        fds=fds,
+        env=env,
+    )
+
+
+def _state(pid: int, proc_root: str) -> str | None:
+    data = read_bytes(f"{proc_root}/{pid}/stat")
+    stat = parse_stat(data) if data else None
+    return stat.state if stat else None
+
+
+def _kind_and_notes(flags: int, state: str | None, ppid: int, exited: bool) -> tuple[str, tuple[str, ...]]:
+    notes: list[str] = []
+    if exited:
+        notes.append("exited while being read: what was read before is shown")
+    if flags & PF_KTHREAD:
+        notes.append("kernel thread: it runs only in the kernel, so it has no executable, command line, "
+                     "environment or open files")  # fmt: skip
+        return "kernel thread", tuple(notes)
+    if state == "Z":
+        notes.append(f"zombie: it has exited and waits for its parent (pid {ppid}) to reap it; its open "
+                     "files, environment and memory are already gone")  # fmt: skip
+        return "zombie", tuple(notes)
+    return "process", tuple(notes)
+
+
+def reveal_env(pid: int, name: str, proc_root: str = "/proc") -> str | None:
+    """The clear value of one environment variable, for the UI's confirmed reveal key.
+    Raises OSError like the Env section does; None when the variable is absent."""
+    return reveal(pid, name, proc_root)
