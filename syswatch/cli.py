@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     snapshot.add_argument("--threads", action="store_true", help="include threads")
 
+    sub.add_parser("doctor", help="check that eBPF works here; prints the fix for each failure")
+
     inspect = sub.add_parser("inspect", help="print what /proc knows about one process: info, fds, env")
     inspect.add_argument("pid", type=int, help="process id")
     inspect.add_argument("--json", action="store_true", help="one JSON document (the only format so far)")
@@ -69,12 +71,19 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     if args.duration < 0:
         print("syswatch snapshot: --duration must be >= 0", file=sys.stderr)
         return 2
-    monitor = Monitor()
-    monitor.include_threads = args.threads
-    monitor.tick()
-    time.sleep(args.duration)
-    sys.stdout.write(json.dumps(snapshot_to_json(monitor.tick()), indent=1) + "\n")
-    sys.stdout.flush()
+    from syswatch.probes.ebpf.counters import SyscallCounter
+
+    counter = SyscallCounter()
+    counter.start(background=False)  # loaded (or off with its reason) before measuring
+    try:
+        monitor = Monitor(syscalls=counter)
+        monitor.include_threads = args.threads
+        monitor.tick()
+        time.sleep(args.duration)
+        sys.stdout.write(json.dumps(snapshot_to_json(monitor.tick()), indent=1) + "\n")
+        sys.stdout.flush()
+    finally:
+        counter.close()
     return 0
 
 
@@ -95,6 +104,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from syswatch.doctor import main as doctor_main
+
+    return doctor_main()
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     from syswatch.config import load_config
 
@@ -109,7 +124,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"snapshot": cmd_snapshot, "inspect": cmd_inspect, None: cmd_tui}
+    handlers = {"snapshot": cmd_snapshot, "doctor": cmd_doctor, "inspect": cmd_inspect, None: cmd_tui}
     try:
         return handlers[args.command](args)
     except BrokenPipeError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syswatch.model import Container, ProcessRecord, Snapshot
+from syswatch.model import Container, ProcessRecord, Snapshot, SyscallStats
 
 
 def container_to_json(container: Container | None) -> dict[str, Any] | None:
@@ -49,6 +49,16 @@ def process_to_json(record: ProcessRecord) -> dict[str, Any]:
     }
 
 
+def syscalls_to_json(stats: SyscallStats | None) -> list[dict[str, Any]]:
+    """The process's syscalls over the snapshot's interval, most called first (time in seconds)."""
+    if stats is None:
+        return []
+    return [
+        {"name": c.name, "calls": c.calls, "errors": c.errors, "time": round(c.total_ns / 1e9, 6)}
+        for c in stats.interval
+    ]
+
+
 def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
     system = snapshot.system
     return {
@@ -65,7 +75,18 @@ def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
             "tasks": system.tasks,
             "threads": system.threads,
         },
-        "ebpf": {"state": snapshot.ebpf.state, "reason": snapshot.ebpf.reason},
-        "processes": [process_to_json(p) for p in sorted(snapshot.processes.values(), key=lambda p: p.pid)],
+        "ebpf": {
+            "state": snapshot.ebpf.state,
+            "reason": snapshot.ebpf.reason,
+            "map_full": snapshot.ebpf.map_full,
+            "syscalls_note": "per process: syscalls over the interval; null when eBPF is off",
+        },
+        "processes": [
+            {
+                **process_to_json(p),
+                "syscalls": syscalls_to_json(snapshot.syscalls.get(p.pid)) if snapshot.ebpf.state == "on" else None,
+            }
+            for p in sorted(snapshot.processes.values(), key=lambda p: p.pid)
+        ],
         "threads": [process_to_json(t) for t in sorted(snapshot.threads.values(), key=lambda t: t.pid)],
     }
