@@ -23,7 +23,8 @@ from .containers import container_from_cgroup
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-PF_KTHREAD = 0x00200000  # task flag of kernel threads (include/linux/sched.h)
+PF_EXITING = 0x00000004  # task flags (include/linux/sched.h): getting shut down
+PF_KTHREAD = 0x00200000  # a kernel thread
 
 
 def read_bytes(path: str) -> bytes | None:
@@ -215,6 +216,8 @@ class ProcScanner:
         self._static: dict[int, StaticInfo] = {}  # by pid (thread-group leaders)
         self._seen: dict[int, _Seen] = {}  # by task id, from the previous scan
         self._next_seen: dict[int, _Seen] = {}
+        self._held: set[int] = set()  # new pids left out of the last scan because they were mid-exec
+        self._next_held: set[int] = set()
         self._prev_time: float | None = None
         self._tick = 0
 
@@ -224,6 +227,7 @@ class ProcScanner:
         self._prev_time = now
         self._tick += 1
         self._next_seen = {}
+        self._next_held = set()
         processes: dict[int, ProcessRecord] = {}
         threads: dict[int, ProcessRecord] = {}
         for name in os.listdir(self.proc_root):
@@ -238,6 +242,7 @@ class ProcScanner:
                 self._read_threads(record, elapsed, threads)
         # Forget what belongs to tasks that are gone, so the caches never outgrow the task table.
         self._seen = self._next_seen
+        self._held = self._next_held
         for pid in self._static.keys() - processes.keys():
             del self._static[pid]
         return ScanResult(processes, threads, elapsed)
@@ -285,18 +290,26 @@ class ProcScanner:
             self._next_seen[pid] = seen
             return seen.record
         stat = parse_stat(data)
-        if stat is None:
-            return None
+        if stat is None or stat.state == "X":
+            return None  # X: dead and being reaped right now; it is gone, not a process to show
+        exiting = stat.flags & PF_EXITING  # set from exit() on, zombies included
+        if exiting and stat.state != "Z" and (static is None or static.start_ticks != stat.start_ticks):
+            return None  # dying and unknown: its memory (cmdline) is already gone; next tick has the zombie
         if leader_static is None and (
             static is None
             or static.start_ticks != stat.start_ticks  # pid reused
             or static.comm != stat.comm  # exec (or prctl(PR_SET_NAME))
-            or (due and stat.state != "Z")  # a zombie has nothing left to change
+            or (due and not exiting)  # an exiting task or zombie has nothing left to change
+            or not (static.cmdline or exiting or stat.flags & PF_KTHREAD)  # caught mid-exec: read again
         ):
             fresh = self._read_static(path, stat)
             if fresh is None:
                 return None  # exited (or was replaced) while we read it: no half record
-            static, stat = fresh
+            known = static is not None and static.start_ticks == fresh[1].start_ticks
+            static, stat, settled = fresh
+            if not settled and not known and pid not in self._held:
+                self._next_held.add(pid)  # new and caught mid-exec: show it whole next tick
+                return None
             self._static[pid] = static
         assert static is not None
         previous = seen.cpu_ticks if seen is not None and seen.start_ticks == stat.start_ticks else None
@@ -345,21 +358,29 @@ class ProcScanner:
             is_kernel_thread=bool(stat.flags & PF_KTHREAD),
         )
 
-    def _read_static(self, path: str, stat: StatFields) -> tuple[StaticInfo, StatFields] | None:
+    def _read_static(self, path: str, stat: StatFields) -> tuple[StaticInfo, StatFields, bool] | None:
         """Read status, exe, cmdline and cgroup, then stat again to be sure they describe one task.
 
-        Returns the info with the fresher stat, or None when the task exited or its pid was reused
-        meanwhile. An exec during the read (comm changed) is retried, so cmdline matches comm.
+        Returns the info, the fresher stat and whether the read settled (see below), or None when
+        the task exited or its pid was reused
+        meanwhile. An exec during the read is retried, so cmdline matches comm: either comm changed,
+        or the new comm is set but the new argv not yet (execve sets them in that order), which
+        shows as an empty cmdline for a live user task.
         """
+        info: StaticInfo | None = None
         for _ in range(3):
             info = self._read_static_once(path, stat)
             after = parse_stat(read_stat(f"{path}/stat") or b"")
-            if after is None or after.start_ticks != stat.start_ticks:
+            if after is None or after.start_ticks != stat.start_ticks or after.state == "X":
                 return None
-            if after.comm == stat.comm:
-                return info, after
+            if after.flags & PF_EXITING and after.state != "Z":
+                return None  # began exiting while we read: its cmdline may be gone already
+            settled = bool(info.cmdline or after.flags & (PF_KTHREAD | PF_EXITING))
+            if after.comm == stat.comm and settled:
+                return info, after, True
             stat = after
-        return None
+        # Still moving after three reads, or argv really is empty (a process can blank it).
+        return (info, stat, False) if info is not None and info.comm == stat.comm else None
 
     def _read_static_once(self, path: str, stat: StatFields) -> StaticInfo:
         status = read_bytes(f"{path}/status")
