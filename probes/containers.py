@@ -8,6 +8,7 @@ and by cgroup driver (cgroupfs vs systemd) and version (v1 vs v2):
     cri-o       .../crio-<id>.scope             (crio-conmon-<id> is the monitor, not the container)
     podman      .../libpod-<id>.scope           (libpod-conmon-<id> likewise)
     kubepods    /kubepods/<qos>/pod<uid>/<id>   /kubepods.slice/kubepods-<qos>.slice/kubepods-<qos>-pod<uid>.slice/...
+                (guaranteed pods have no <qos> level; kind nodes use kubelet.slice/kubelet-kubepods...)
 
 The innermost match wins (a pod inside a kind node is inside a docker container too).
 """
@@ -52,7 +53,7 @@ def _match_component(component: str, parent: str, in_kubepods: bool) -> tuple[st
 def container_from_path(path: str) -> Container | None:
     """The container a cgroup path (the part after the second ':') belongs to, or None for the host."""
     components = [c for c in path.split("/") if c]
-    in_kubepods = any(c.startswith("kubepods") for c in components)
+    in_kubepods = any("kubepods" in c for c in components)  # kind's nodes name them kubelet-kubepods…
     for index in range(len(components) - 1, -1, -1):
         parent = components[index - 1] if index > 0 else ""
         found = _match_component(components[index], parent, in_kubepods)
