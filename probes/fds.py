@@ -255,8 +255,8 @@ class _Reader:
     def _one(self, name: str) -> FdInfo | None:
         try:
             target = os.readlink(name, dir_fd=self.fd_dir)
-        except OSError:
-            return None  # closed since the listing
+        except (FileNotFoundError, ProcessLookupError):
+            return None  # closed since the listing (the process exiting shows when the caller re-checks)
         pos = flags = inode = None
         extra: list[bytes] = []
         if self.fdinfo_dir is not None:

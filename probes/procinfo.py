@@ -370,6 +370,7 @@ def _namespaces(facts: _Facts) -> tuple[Namespace, ...]:
         found.append(Namespace(kind, inode, None if kind not in ours else inode != ours[kind]))
     if failures and not found:
         raise next(iter(failures.values()))  # all unreadable (/proc/1/ns here): one "namespaces" error
-    for kind, error in failures.items():
-        facts.errors[f"ns/{kind}"] = describe_error(error)
+    if failures:  # a zombie's namespaces go with its task, a few at a time
+        reasons = sorted({describe_error(error) for error in failures.values()})
+        facts.errors["namespaces"] = f"{', '.join(reasons)}: {', '.join(failures)}"
     return tuple(found)

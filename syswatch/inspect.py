@@ -44,11 +44,20 @@ class Inspection:
     env: tuple[EnvVar, ...] | str | None
 
 
-def _start_ticks(pid: int, proc_root: str) -> tuple[int, str, int, int] | None:
-    """(start ticks, comm, flags, ppid) from stat, or None when the pid does not exist."""
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    start_ticks: int
+    comm: str
+    flags: int
+    state: str
+    ppid: int
+
+
+def _identity(pid: int, proc_root: str) -> _Identity | None:
+    """What tells this process from a later one with the same pid; None when the pid does not exist."""
     data = read_bytes(f"{proc_root}/{pid}/stat")
     stat = parse_stat(data) if data else None
-    return None if stat is None else (stat.start_ticks, stat.comm, stat.flags, stat.ppid)
+    return None if stat is None else _Identity(stat.start_ticks, stat.comm, stat.flags, stat.state, stat.ppid)
 
 
 T = TypeVar("T")
@@ -83,10 +92,12 @@ def inspect_process(
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown))}")
     started = time.time()
     clock = time.perf_counter()
-    first = _start_ticks(pid, proc_root)
+    first = _identity(pid, proc_root)
     if first is None:
         raise ProcessNotFound(f"no process with pid {pid}")
-    start_ticks, comm, flags, ppid = first
+    kind = "kernel thread" if first.flags & PF_KTHREAD else "zombie" if first.state == "Z" else "process"
+    # A zombie's and a kernel thread's fds and environment do not exist (reading them says ESRCH).
+    no_user_space = None if kind == "process" else f"none ({kind})"
     info: ProcInfo | str | None = None
     fds: FdTable | str | None = None
     env: tuple[EnvVar, ...] | str | None = None
@@ -95,20 +106,19 @@ def inspect_process(
         info, lost = _section(lambda: read_info(pid, show_secrets, proc_root))
         gone |= lost
     if "fds" in wanted:
-        fds, lost = _section(lambda: read_fds(pid, proc_root, pipes))
+        fds, lost = (no_user_space, False) if no_user_space else _section(lambda: read_fds(pid, proc_root, pipes))
         gone |= lost
     if "env" in wanted:
-        env, lost = _section(lambda: read_environ(pid, show_secrets, proc_root))
+        env, lost = (no_user_space, False) if no_user_space else _section(lambda: read_environ(pid, show_secrets, proc_root))
         gone |= lost
-    last = _start_ticks(pid, proc_root)
-    exited = gone or last is None or last[0] != start_ticks
-    state = info.state if isinstance(info, ProcInfo) else _state(pid, proc_root)
-    kind, notes = _kind_and_notes(flags, state, ppid, exited)
+    last = _identity(pid, proc_root)
+    exited = gone or last is None or last.start_ticks != first.start_ticks
+    notes = _notes(kind, first.ppid, exited)
     if isinstance(fds, FdTable):
         notes += fds.notes
     return Inspection(
         pid=pid,
-        comm=comm,
+        comm=first.comm,
         kind=kind,
         time=started,
         elapsed=time.perf_counter() - clock,
@@ -121,25 +131,17 @@ def inspect_process(
     )
 
 
-def _state(pid: int, proc_root: str) -> str | None:
-    data = read_bytes(f"{proc_root}/{pid}/stat")
-    stat = parse_stat(data) if data else None
-    return stat.state if stat else None
-
-
-def _kind_and_notes(flags: int, state: str | None, ppid: int, exited: bool) -> tuple[str, tuple[str, ...]]:
+def _notes(kind: str, ppid: int, exited: bool) -> tuple[str, ...]:
     notes: list[str] = []
     if exited:
         notes.append("exited while being read: what was read before is shown")
-    if flags & PF_KTHREAD:
+    if kind == "kernel thread":
         notes.append("kernel thread: it runs only in the kernel, so it has no executable, command line, "
                      "environment or open files")  # fmt: skip
-        return "kernel thread", tuple(notes)
-    if state == "Z":
+    elif kind == "zombie":
         notes.append(f"zombie: it has exited and waits for its parent (pid {ppid}) to reap it; its open "
                      "files, environment and memory are already gone")  # fmt: skip
-        return "zombie", tuple(notes)
-    return "process", tuple(notes)
+    return tuple(notes)
 
 
 def reveal_env(pid: int, name: str, proc_root: str = "/proc") -> str | None:

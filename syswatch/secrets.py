@@ -91,14 +91,16 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # An AWS secret access key: 40 characters of base64 alphabet, of mixed case and with a digit
 # or '/' or '+'. A git commit id (40 lowercase hex) has no upper case, so it does not match.
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-# `password: hunter2`, `"api_key": "x"`, `token=abc`: a secret-named key, then the value.
+# `password: hunter2`, `"api_key": "x"`, `token=abc`, `Authorization: Bearer x`: a secret-named key,
+# then the value (after an HTTP auth scheme word, which stays visible).
 _KEY_VALUE = re.compile(
-    r"""(?P<key>[A-Za-z][A-Za-z0-9_.\-]{1,63})["']?\s*(?:=|:|=>)\s*(?P<q>["']?)(?P<value>[^\s"',;&}]+)"""
+    r"""(?P<key>[A-Za-z][A-Za-z0-9_.\-]{1,63})["']?\s*(?:=|:|=>)\s*["']?(?:(?:Bearer|Basic|Token)\s+)?"""
+    r"""(?P<value>[^\s"',;&}]+)"""
 )
 # Card-number-like: 13-19 digits, optionally grouped by spaces or dashes, with a card prefix.
 _DIGIT_RUN = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|3[068]|6011|65|64[4-9]|35|62)")
-_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-.~]{20,}")
+_TOKEN = re.compile(r"[A-Za-z0-9+/_\-.~]{20,}={0,2}")  # '=' only as base64 padding, so `key=value` splits
 
 HIGH_ENTROPY_MIN_LENGTH = 20
 HIGH_ENTROPY_BITS = 3.9  # bits per char: hex ids stay under ~3.8, random base64 of 20+ chars is ~4.0-5

@@ -1,0 +1,188 @@
+"""The FDs section on real processes: every kind of fd a child opens shows with the right kind,
+target, flags, position and endpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from syswatch.probes.fds import STAT_LIMIT, FdKind, PipeIndex, decode_open_flags, read_fds
+
+# The child opens one fd of each kind, reports their numbers as JSON, then waits to be inspected.
+HOLDER = r"""
+import json, os, select, socket, subprocess, sys
+tmp = sys.argv[1]
+with open(os.path.join(tmp, "known.txt"), "w") as f:
+    f.write("hello inspector\n")
+known = os.open(os.path.join(tmp, "known.txt"), os.O_RDONLY)
+os.lseek(known, 6, os.SEEK_SET)
+appending = os.open(os.path.join(tmp, "log.txt"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+gone = os.open(os.path.join(tmp, "gone.txt"), os.O_RDWR | os.O_CREAT, 0o600)
+os.unlink(os.path.join(tmp, "gone.txt"))
+directory = os.open(tmp, os.O_RDONLY)  # no O_DIRECTORY: only stat can tell it is a directory
+null = os.open("/dev/null", os.O_WRONLY | os.O_NONBLOCK)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+client = socket.create_connection(listener.getsockname())
+accepted, _ = listener.accept()
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("127.0.0.1", 0))
+left, right = socket.socketpair()
+reader = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+memfd = os.memfd_create("syswatch-test")
+eventfd = os.eventfd(7)
+epoll = select.epoll()
+epoll.register(eventfd, select.EPOLLIN)
+print(json.dumps({
+    "known": known, "appending": appending, "gone": gone, "dir": directory, "null": null,
+    "listener": listener.fileno(), "client": client.fileno(), "accepted": accepted.fileno(),
+    "port": listener.getsockname()[1], "client_port": client.getsockname()[1],
+    "udp": udp.fileno(), "udp_port": udp.getsockname()[1], "left": left.fileno(), "right": right.fileno(),
+    "pipe": reader.stdin.fileno(), "reader": reader.pid, "memfd": memfd, "eventfd": eventfd,
+    "epoll": epoll.fileno(),
+}), flush=True)
+sys.stdin.read()
+reader.kill()
+"""
+
+
+@pytest.fixture
+def holder(tmp_path):
+    child = subprocess.Popen(
+        [os.sys.executable, "-c", HOLDER, str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    fds = json.loads(child.stdout.readline())
+    yield child, fds, tmp_path
+    child.stdin.close()
+    child.wait(timeout=10)
+
+
+def test_every_kind_with_target_flags_and_position(holder):
+    child, fds, tmp = holder
+    table = read_fds(child.pid)
+    by_fd = {info.fd: info for info in table.fds}
+    assert table.kinds_exact  # few fds: every path target was stat'ed
+
+    known = by_fd[fds["known"]]
+    assert (known.kind, known.path, known.pos, known.deleted) == (FdKind.FILE, str(tmp / "known.txt"), 6, False)
+    assert known.flags_text == "O_RDONLY|O_LARGEFILE|O_CLOEXEC"  # os.open sets O_CLOEXEC itself
+    assert known.size == len("hello inspector\n")
+
+    appending = by_fd[fds["appending"]]
+    assert appending.flags_text == "O_WRONLY|O_APPEND|O_LARGEFILE|O_CLOEXEC"  # the kernel drops O_CREAT
+    assert appending.end == "write"
+
+    gone = by_fd[fds["gone"]]
+    assert gone.kind is FdKind.FILE and gone.deleted
+    assert gone.path == str(tmp / "gone.txt") and gone.target.endswith(" (deleted)")
+
+    assert by_fd[fds["dir"]].kind is FdKind.DIR
+    null = by_fd[fds["null"]]
+    assert (null.kind, null.path, null.flags_text) == (FdKind.DEVICE, "/dev/null", "O_WRONLY|O_NONBLOCK|O_LARGEFILE|O_CLOEXEC")
+
+    memfd = by_fd[fds["memfd"]]
+    assert (memfd.kind, memfd.path, memfd.deleted) == (FdKind.MEMFD, "memfd:syswatch-test", False)
+
+    eventfd = by_fd[fds["eventfd"]]
+    assert (eventfd.kind, eventfd.target, eventfd.detail) == (FdKind.EVENTFD, "anon_inode:[eventfd]", "count 7")
+    epoll = by_fd[fds["epoll"]]
+    assert epoll.kind is FdKind.EVENTPOLL and epoll.detail == f"watches 1 fd(s): {fds['eventfd']}"
+    # The standard streams are pipes from this test; nothing here is left unclassified.
+    assert all(info.kind is not FdKind.ANON for info in table.fds)
+
+
+def test_tcp_udp_and_unix_sockets_resolved(holder):
+    child, fds, _ = holder
+    by_fd = {info.fd: info for info in read_fds(child.pid).fds}
+    port, client_port = fds["port"], fds["client_port"]
+
+    listener = by_fd[fds["listener"]].socket
+    assert (listener.protocol, listener.local, listener.state) == ("tcp", f"127.0.0.1:{port}", "LISTEN")
+    assert listener.remote == "*:*"
+    client = by_fd[fds["client"]].socket
+    assert (client.local, client.remote, client.state) == (
+        f"127.0.0.1:{client_port}", f"127.0.0.1:{port}", "ESTABLISHED")  # fmt: skip
+    accepted = by_fd[fds["accepted"]].socket
+    assert (accepted.local, accepted.remote, accepted.state) == (
+        f"127.0.0.1:{port}", f"127.0.0.1:{client_port}", "ESTABLISHED")  # fmt: skip
+    assert accepted.summary == f"TCP 127.0.0.1:{port}->127.0.0.1:{client_port} (ESTABLISHED)"
+
+    udp = by_fd[fds["udp"]].socket
+    assert (udp.protocol, udp.local, udp.state) == ("udp", f"127.0.0.1:{fds['udp_port']}", "UNCONN")
+
+    for end in ("left", "right"):
+        info = by_fd[fds[end]]
+        assert info.kind is FdKind.SOCKET
+        assert (info.socket.protocol, info.socket.socket_type, info.socket.state) == ("unix", "STREAM", "CONNECTED")
+        assert info.socket.inode == info.inode and info.target == f"socket:[{info.inode}]"
+
+
+def test_pipe_paired_with_the_process_at_the_other_end(holder):
+    child, fds, _ = holder
+    pipe = {info.fd: info for info in read_fds(child.pid, pipes=PipeIndex()).fds}[fds["pipe"]]
+    assert pipe.kind is FdKind.PIPE and pipe.end == "write"
+    assert [(p.pid, p.fd, p.end) for p in pipe.pipe_peers] == [(fds["reader"], 0, "read")]
+    assert pipe.pipe_peers[0].comm.startswith("python")
+
+
+def test_pipe_to_itself_pairs_its_own_fds(spawn):
+    child = spawn(
+        "import os, sys\nr, w = os.pipe()\nprint(r, w, flush=True)\nsys.stdin.read()",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    read_end, write_end = (int(n) for n in child.stdout.readline().split())
+    by_fd = {info.fd: info for info in read_fds(child.pid, pipes=PipeIndex()).fds}
+    assert [(p.pid, p.fd, p.end) for p in by_fd[read_end].pipe_peers] == [(child.pid, write_end, "write")]
+    assert [(p.pid, p.fd, p.end) for p in by_fd[write_end].pipe_peers] == [(child.pid, read_end, "read")]
+
+
+def test_pipe_peers_unknown_when_the_scan_is_bounded(holder):
+    child, fds, _ = holder
+    table = read_fds(child.pid, pipes=PipeIndex(max_links=0))
+    pipe = {info.fd: info for info in table.fds}[fds["pipe"]]
+    assert pipe.pipe_peers is None  # unknown, not "nobody"
+    assert any("pipe peers unknown" in note for note in table.notes)
+
+
+def test_many_fds_infer_kinds_and_say_so(spawn, tmp_path):
+    # Above STAT_LIMIT, path kinds come from flags and paths; an O_DIRECTORY dir is still a dir.
+    count = STAT_LIMIT + 100
+    child = spawn(
+        "import os, resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_NOFILE, ({count + 100}, {count + 100}))\n"
+        f"fds = [os.open('/etc/hostname', os.O_RDONLY) for _ in range({count})]\n"
+        f"d = os.open({str(tmp_path)!r}, os.O_RDONLY | os.O_DIRECTORY)\n"
+        "print(d, flush=True)\nsys.stdin.read()",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    directory = int(child.stdout.readline())
+    table = read_fds(child.pid)
+    assert not table.kinds_exact and any(str(STAT_LIMIT) in note for note in table.notes)
+    assert len(table.fds) >= count
+    assert [info.fd for info in table.fds] == sorted(info.fd for info in table.fds)  # threads merged in order
+    assert {info.fd: info for info in table.fds}[directory].kind is FdKind.DIR
+    assert table.count_by_kind()[FdKind.FILE] >= count
+
+
+def test_decode_open_flags_names_every_bit():
+    assert decode_open_flags(0o2000002) == "O_RDWR|O_CLOEXEC"
+    assert decode_open_flags(os.O_WRONLY | os.O_SYNC) == "O_WRONLY|O_SYNC"  # one name, not O_DSYNC too
+    assert decode_open_flags(os.O_DSYNC) == "O_RDONLY|O_DSYNC"
+    assert decode_open_flags(os.O_RDWR | os.O_TMPFILE) == "O_RDWR|O_TMPFILE"
+    assert decode_open_flags(0o3) == "0o3"  # access mode 3 has no name
+    assert decode_open_flags(0o40000000000) == "O_RDONLY|0o40000000000"  # unknown bits are not dropped
+
+
+def test_gone_process_raises(spawn):
+    child = spawn("pass")
+    child.wait()
+    with pytest.raises(FileNotFoundError):
+        read_fds(child.pid)
