@@ -80,6 +80,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         monitor.include_threads = args.threads
         monitor.tick()
         time.sleep(args.duration)
+        monitor.container_names.wait(timeout=1.0)  # names asked for at the first tick
         sys.stdout.write(json.dumps(snapshot_to_json(monitor.tick()), indent=1) + "\n")
         sys.stdout.flush()
     finally:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Callable, Protocol
 
-from syswatch.model import EbpfStatus, Snapshot, SyscallStats
+from syswatch.model import Container, EbpfStatus, ProcessRecord, Snapshot, SyscallStats
+from syswatch.probes.docker_api import DockerNames
 from syswatch.probes.procfs import ProcScanner
 from syswatch.probes.system import SystemProbe
 
@@ -24,16 +26,27 @@ class SyscallSource(Protocol):
     def read(self, interval: float) -> dict[int, SyscallStats]: ...
 
 
+class ContainerNames(Protocol):
+    """Fills in a container's name and image from its runtime (syswatch.probes.docker_api)."""
+
+    def enrich(self, container: Container) -> Container: ...
+
+    def wait(self, timeout: float) -> None: ...  # let a lookup in flight finish (one-shot callers)
+
+
 class Monitor:
     def __init__(
         self,
         scanner: ProcScanner | None = None,
         syscalls: SyscallSource | None = None,
         system: SystemProbe | None = None,
+        container_names: ContainerNames | None = None,
     ) -> None:
         self.scanner = scanner or ProcScanner()
         self.syscalls = syscalls
         self.system = system or SystemProbe()
+        self.container_names = container_names if container_names is not None else DockerNames()
+        self._named: dict[int, tuple[ProcessRecord, ProcessRecord]] = {}  # task id -> (scanned, named)
         self._seq = 0
         self._lock = threading.Lock()  # tick() may be called from a worker thread and a test at once
 
@@ -48,6 +61,10 @@ class Monitor:
     def tick(self) -> Snapshot:
         with self._lock:
             scan = self.scanner.scan()
+            named: dict[int, tuple[ProcessRecord, ProcessRecord]] = {}
+            processes = self._with_names(scan.processes, named)
+            threads = self._with_names(scan.threads, named)
+            self._named = named
             threads_total = sum(p.threads for p in scan.processes.values() if not p.is_kernel_thread)
             system = self.system.read(scan.processes, threads_total)
             if self.syscalls is not None:
@@ -61,11 +78,33 @@ class Monitor:
                 time=time.time(),
                 interval=scan.elapsed,
                 system=system,
-                processes=MappingProxyType(scan.processes),
-                threads=MappingProxyType(scan.threads),
+                processes=MappingProxyType(processes),
+                threads=MappingProxyType(threads),
                 syscalls=MappingProxyType(syscalls),
                 ebpf=ebpf,
             )
+
+    def _with_names(
+        self, records: dict[int, ProcessRecord], named: dict[int, tuple[ProcessRecord, ProcessRecord]]
+    ) -> dict[int, ProcessRecord]:
+        """The records with their containers' names; an unchanged record keeps last tick's named copy."""
+        if not any(record.container is not None for record in records.values()):
+            return records
+        result = dict(records)
+        for pid, record in records.items():
+            if record.container is None:
+                continue
+            container = self.container_names.enrich(record.container)
+            if container is record.container:
+                continue
+            previous = self._named.get(pid)
+            if previous is not None and previous[0] is record and previous[1].container is container:
+                copy = previous[1]
+            else:
+                copy = replace(record, container=container)
+            named[pid] = (record, copy)
+            result[pid] = copy
+        return result
 
     def run(self, interval: float, on_snapshot: Callable[[Snapshot], None], stop: threading.Event) -> None:
         """Tick every `interval` seconds until `stop` is set, handing each snapshot to `on_snapshot`."""
