@@ -28,6 +28,15 @@ def _seconds(text: str) -> float:
     return value
 
 
+def write_stdout(text: str) -> None:
+    """All of `text` to stdout, or BrokenPipeError. sys.stdout silently drops the rest of a large
+    write once the reader has gone (a short write, then nothing), so loop on os.write ourselves."""
+    sys.stdout.flush()
+    view = memoryview(text.encode())
+    while view:
+        view = view[os.write(sys.stdout.fileno(), view):]
+
+
 def _add_tui_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--theme", choices=THEME_NAMES, help="colour theme: dark, light or mono (NO_COLOR selects mono)"
@@ -81,8 +90,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         monitor.tick()
         time.sleep(args.duration)
         monitor.container_names.wait(timeout=1.0)  # names asked for at the first tick
-        sys.stdout.write(json.dumps(snapshot_to_json(monitor.tick()), indent=1) + "\n")
-        sys.stdout.flush()
+        write_stdout(json.dumps(snapshot_to_json(monitor.tick()), indent=1) + "\n")
     finally:
         counter.close()
     return 0
@@ -96,7 +104,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print("syswatch inspect: only --json is supported; add --json", file=sys.stderr)
         return 2
     try:
-        inspection = inspect_process(args.pid, show_secrets=args.show_secrets)
+        inspection = inspect_process(args.pid, show_secrets=args.show_secrets, full_fds=True)
     except ProcessNotFound as error:
         print(f"syswatch inspect: {error}", file=sys.stderr)
         return 1
