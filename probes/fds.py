@@ -1,11 +1,14 @@
 """A process's open file descriptors, like `lsof -p PID`, read from /proc without running lsof.
 
-Per fd: readlink /proc/PID/fd/N (the target) and /proc/PID/fdinfo/N (flags, pos, and the
-detail of eventfd/epoll/inotify/timerfd/signalfd/pidfd). Measured here on a process with
-19,900 fds: readlink ~3.4 µs, fdinfo ~6 µs, stat ~3.9 µs each. Both syscalls release the GIL,
-so big tables are read on a small thread pool (201 ms -> 127 ms on 2 cores). stat (which tells
-a directory opened without O_DIRECTORY from a file, and gives the size) only pays for itself up
-to STAT_LIMIT fds; above that, kinds of path targets are inferred and `kinds_exact` says so.
+Per fd: readlink /proc/PID/fd/N (the target), /proc/PID/fdinfo/N (flags, pos, and the detail
+of eventfd/epoll/inotify/timerfd/signalfd/pidfd) and stat (a directory opened without
+O_DIRECTORY, a device, a named pipe; the size). Measured here on a process with 19,900 fds:
+readlink ~3.5 µs, fdinfo (open+read+close) 6-11 µs, stat ~4 µs, plus ~4 µs of Python per fd.
+So a table is read in full up to DETAIL_LIMIT fds; above that, every fd is still readlink'ed
+(kind, target, socket and pipe resolution stay complete), anonymous inodes still get their
+fdinfo, pipes their direction (lstat), and path kinds come from one stat per distinct path;
+flags, positions and sizes are left for `fill_details` to read for the rows a viewer shows.
+Both syscalls release the GIL, so big tables are read on a small thread pool.
 Sockets are resolved with the process's own network namespace tables (probes/sockets.py);
 pipes are paired with the fds holding the other end (PipeIndex, bounded and cached).
 """
@@ -21,11 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from signal import Signals
+from typing import Iterable, NamedTuple
 
 from .procfs import read_bytes
 from .sockets import SocketInfo, SocketTables, protocol_of_fd
 
-STAT_LIMIT = 4096  # stat every path target when the process has at most this many fds
+DETAIL_LIMIT = 4096  # read fdinfo and stat for every fd when the process has at most this many
+STAT_PATHS_LIMIT = 4096  # above DETAIL_LIMIT: at most this many distinct paths are stat'ed for their kind
 PARALLEL_ABOVE = 512  # below this, a thread pool costs more than it saves
 WORKERS = min(4, os.cpu_count() or 1)
 NON_DEVICE_DIRS = ("/dev/shm/", "/dev/mqueue/", "/dev/hugepages/")
@@ -106,19 +111,20 @@ class PipePeer:
     pid: int
     comm: str
     fd: int
-    end: str  # "read" | "write" | "read-write"
+    access: str  # "read" | "write" | "read-write": how that holder has it open
 
 
-@dataclass(frozen=True, slots=True)
-class FdInfo:
-    """One open file descriptor."""
+class FdInfo(NamedTuple):
+    """One open file descriptor. A NamedTuple, not a frozen dataclass: it is built 20,000 times
+    per refresh of a big table, and a frozen dataclass's __init__ costs 5x more (1.6 vs 0.3 µs)."""
 
     fd: int
     kind: FdKind
     target: str  # the link text, as `ls -l /proc/PID/fd` shows it
     path: str | None = None  # file/dir/device/named pipe/memfd: the target without " (deleted)"
     deleted: bool = False  # the file was unlinked while open
-    flags: int | None = None  # None when fdinfo was unreadable
+    flags: int | None = None  # None when fdinfo was not read (see FdTable.detailed) or unreadable
+    access: str = "?"  # "read" | "write" | "read-write": from flags, or from the link's mode bits
     pos: int | None = None
     inode: int | None = None
     size: int | None = None  # regular files, when stat was read
@@ -130,18 +136,11 @@ class FdInfo:
     def flags_text(self) -> str:
         return decode_open_flags(self.flags) if self.flags is not None else "?"
 
-    @property
-    def end(self) -> str:
-        """Which way the fd is open: read, write or read-write ('?' when flags are unknown)."""
-        if self.flags is None:
-            return "?"
-        return {os.O_RDONLY: "read", os.O_WRONLY: "write"}.get(self.flags & os.O_ACCMODE, "read-write")
-
-
 @dataclass(frozen=True, slots=True)
 class FdTable:
     fds: tuple[FdInfo, ...]  # by fd number
-    kinds_exact: bool  # False above STAT_LIMIT fds: a dir opened without O_DIRECTORY shows as file
+    detailed: bool  # every fd's flags, pos and size were read (False above DETAIL_LIMIT fds)
+    kinds_exact: bool  # False when too many distinct paths to stat: a dir opened without O_DIRECTORY shows as file
     notes: tuple[str, ...] = ()  # what could not be resolved, and why
 
     def count_by_kind(self) -> dict[FdKind, int]:
@@ -149,9 +148,14 @@ class FdTable:
 
 
 def _fdinfo_fields(data: bytes) -> tuple[int | None, int | None, int | None, list[bytes]]:
-    """pos, flags (octal), ino, and the kind-specific lines that follow them."""
+    """pos, flags (octal), ino, and the kind-specific lines after them. The kernel prints
+    pos, flags, mnt_id, ino first, in that order (fs/proc/fd.c); anything else is parsed slowly."""
+    lines = data.split(b"\n", 4)
+    if len(lines) == 5 and lines[0][:4] == b"pos:" and lines[1][:6] == b"flags:" and lines[3][:4] == b"ino:":
+        extra = lines[4].split(b"\n") if lines[4] else []
+        return int(lines[0][4:]), int(lines[1][6:], 8), int(lines[3][4:]), [line for line in extra if line]
     pos = flags = inode = None
-    extra: list[bytes] = []
+    extra = []
     for line in data.split(b"\n"):
         if line.startswith(b"pos:"):
             pos = int(line[4:])
@@ -236,13 +240,25 @@ def _bracket_inode(target: str) -> int | None:
     return int(target[start + 1 : -1]) if start >= 0 and target.endswith("]") else None
 
 
-class _Reader:
-    """Reads the raw facts of fds by number, relative to open /proc/PID/fd and fdinfo directories."""
+def _access(flags: int) -> str:
+    return {os.O_RDONLY: "read", os.O_WRONLY: "write"}.get(flags & os.O_ACCMODE, "read-write")
 
-    def __init__(self, fd_dir: int, fdinfo_dir: int | None, with_stat: bool) -> None:
+
+def _link_access(mode: int) -> str:
+    # The fd link's own mode bits mirror the open mode: lr-x read, l-wx write, lrwx both.
+    readable, writable = bool(mode & st.S_IRUSR), bool(mode & st.S_IWUSR)
+    return "read-write" if readable and writable else "read" if readable else "write"
+
+
+class _Reader:
+    """Reads fds by number, relative to open /proc/PID/fd and fdinfo directories.
+
+    `detailed`: fdinfo and stat for every fd; otherwise only where the kind needs them."""
+
+    def __init__(self, fd_dir: int, fdinfo_dir: int | None, detailed: bool) -> None:
         self.fd_dir = fd_dir
         self.fdinfo_dir = fdinfo_dir
-        self.with_stat = with_stat
+        self.detailed = detailed
 
     def read(self, names: list[str]) -> list[FdInfo]:
         out: list[FdInfo] = []
@@ -257,46 +273,70 @@ class _Reader:
             target = os.readlink(name, dir_fd=self.fd_dir)
         except (FileNotFoundError, ProcessLookupError):
             return None  # closed since the listing (the process exiting shows when the caller re-checks)
-        pos = flags = inode = None
-        extra: list[bytes] = []
-        if self.fdinfo_dir is not None:
-            try:
-                fd = os.open(name, os.O_RDONLY, dir_fd=self.fdinfo_dir)
-                try:
-                    pos, flags, inode, extra = _fdinfo_fields(os.read(fd, 65536))
-                finally:
-                    os.close(fd)
+        fd = int(name)
+        first = target[0]
+        if first == "/":
+            return self._path(name, fd, target)
+        if first == "s" and target.startswith("socket:[") and not self.detailed:
+            return FdInfo(fd, FdKind.SOCKET, target, inode=int(target[8:-1]))  # the common case, made cheap
+        if first == "p" and target.startswith("pipe:[") and not self.detailed:
+            try:  # the pipe's direction, for pairing, from the link's mode bits (cheaper than fdinfo)
+                access = _link_access(os.stat(name, dir_fd=self.fd_dir, follow_symlinks=False).st_mode)
             except OSError:
-                pass  # closed meanwhile; keep the target
-        mode = size = None
-        if self.with_stat and target.startswith("/") and not target.startswith("/memfd:"):
-            try:
-                stat_result = os.stat(name, dir_fd=self.fd_dir)
-                mode, size = stat_result.st_mode, stat_result.st_size
-            except OSError:
-                pass
-        kind = _kind_of(target, flags, mode)
-        path = None
-        deleted = False
-        if target.startswith("/"):
-            deleted = target.endswith(DELETED) and kind is not FdKind.MEMFD  # a memfd never had a name
-            path = target[: -len(DELETED)] if target.endswith(DELETED) else target
-            if kind is FdKind.MEMFD:
-                path = path[1:]  # "memfd:name"
-        elif inode is None:
-            inode = _bracket_inode(target)
+                access = "?"
+            return FdInfo(fd, FdKind.PIPE, target, access=access, inode=int(target[6:-1]))
+        pos, flags, inode, extra = self._fdinfo(name)
+        kind = _kind_of(target, flags, None)
         return FdInfo(
-            fd=int(name),
-            kind=kind,
-            target=target,
+            fd,
+            kind,
+            target,
+            flags=flags,
+            access="?" if flags is None else _access(flags),
+            pos=pos,
+            inode=_bracket_inode(target) if inode is None else inode,
+            detail=_detail(kind, extra) if extra or kind is FdKind.INOTIFY else "",
+        )
+
+    def _path(self, name: str, fd: int, target: str) -> FdInfo:
+        pos = flags = inode = mode = size = None
+        if self.detailed:
+            pos, flags, inode, _ = self._fdinfo(name)
+            if not target.startswith("/memfd:"):
+                try:
+                    stat_result = os.stat(name, dir_fd=self.fd_dir)
+                    mode, size = stat_result.st_mode, stat_result.st_size
+                except OSError:
+                    pass
+        kind = _kind_of(target, flags, mode)
+        deleted = target.endswith(DELETED)
+        path = target[: -len(DELETED)] if deleted else target
+        if kind is FdKind.MEMFD:
+            path, deleted = path[1:], False  # "memfd:name"; a memfd never had a name to delete
+        return FdInfo(
+            fd,
+            kind,
+            target,
             path=path,
             deleted=deleted,
             flags=flags,
+            access="?" if flags is None else _access(flags),
             pos=pos,
             inode=inode,
             size=size if mode is not None and st.S_ISREG(mode) else None,
-            detail=_detail(kind, extra) if extra or kind is FdKind.INOTIFY else "",
         )
+
+    def _fdinfo(self, name: str) -> tuple[int | None, int | None, int | None, list[bytes]]:
+        if self.fdinfo_dir is None:
+            return None, None, None, []
+        try:
+            fd = os.open(name, os.O_RDONLY, dir_fd=self.fdinfo_dir)
+            try:
+                return _fdinfo_fields(os.read(fd, 65536))
+            finally:
+                os.close(fd)
+        except OSError:
+            return None, None, None, []  # closed meanwhile; keep the target
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -311,8 +351,10 @@ def _thread_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def _read_raw(pid: int, proc_root: str) -> tuple[list[FdInfo], bool]:
-    """All fds of pid, unresolved. Raises PermissionError / FileNotFoundError / ProcessLookupError."""
+def _read_raw(pid: int, proc_root: str, names: list[str] | None, detailed: bool | None) -> tuple[list[FdInfo], bool]:
+    """The fds of pid (all, or those named), unresolved, and whether they were read in detail.
+
+    Raises PermissionError / FileNotFoundError / ProcessLookupError."""
     fd_dir = os.open(f"{proc_root}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
@@ -320,21 +362,45 @@ def _read_raw(pid: int, proc_root: str) -> tuple[list[FdInfo], bool]:
         except OSError:
             fdinfo_dir = None
         try:
-            names = os.listdir(fd_dir)
-            with_stat = len(names) <= STAT_LIMIT
-            reader = _Reader(fd_dir, fdinfo_dir, with_stat)
+            if names is None:
+                names = os.listdir(fd_dir)
+            if detailed is None:
+                detailed = len(names) <= DETAIL_LIMIT
+            reader = _Reader(fd_dir, fdinfo_dir, detailed)
             if len(names) <= PARALLEL_ABOVE or WORKERS < 2:
                 fds = reader.read(names)
             else:
                 chunks = [names[i::WORKERS] for i in range(WORKERS)]
                 fds = [info for part in _thread_pool().map(reader.read, chunks) for info in part]
+            kinds_exact = detailed or _kinds_by_path(fd_dir, fds)
         finally:
             if fdinfo_dir is not None:
                 os.close(fdinfo_dir)
     finally:
         os.close(fd_dir)
     fds.sort(key=lambda info: info.fd)
-    return fds, with_stat
+    return fds, kinds_exact
+
+
+def _kinds_by_path(fd_dir: int, fds: list[FdInfo]) -> bool:
+    """Without a stat per fd: stat one fd per distinct path (a path's file type rarely changes
+    while open) and correct the kinds of all fds on it. False when there were too many paths."""
+    by_path: dict[str, list[int]] = {}
+    for index, info in enumerate(fds):
+        if info.path is not None and info.kind is not FdKind.MEMFD:
+            by_path.setdefault(info.target, []).append(index)
+    for count, indexes in enumerate(by_path.values()):
+        if count >= STAT_PATHS_LIMIT:
+            return False
+        try:
+            mode = os.stat(str(fds[indexes[0]].fd), dir_fd=fd_dir).st_mode
+        except OSError:
+            continue
+        kind = _kind_of(fds[indexes[0]].target, None, mode)
+        for index in indexes:
+            if fds[index].kind is not kind:
+                fds[index] = fds[index]._replace(kind=kind)
+    return True
 
 
 def _comm(pid: int, proc_root: str) -> str:
@@ -416,39 +482,60 @@ class PipeIndex:
         own_comm = _comm(pid, self.proc_root)
         for f in fds:
             if f.kind is FdKind.PIPE and f.inode in found:
-                found[f.inode].append(PipePeer(pid, own_comm, f.fd, f.end))
+                found[f.inode].append(PipePeer(pid, own_comm, f.fd, f.access))
         return found
 
     def _end_of(self, pid: int, fd: int) -> str:
-        # The link's own mode bits mirror the open mode: lr-x read, l-wx write, lrwx both.
         try:
-            mode = os.lstat(f"{self.proc_root}/{pid}/fd/{fd}").st_mode
+            return _link_access(os.lstat(f"{self.proc_root}/{pid}/fd/{fd}").st_mode)
         except OSError:
             return "?"
-        readable, writable = bool(mode & st.S_IRUSR), bool(mode & st.S_IWUSR)
-        return "read-write" if readable and writable else "read" if readable else "write"
 
 
 DEFAULT_PIPES = PipeIndex()
 
 
-def read_fds(pid: int, proc_root: str = "/proc", pipes: PipeIndex | None = None) -> FdTable:
+def read_fds(
+    pid: int, proc_root: str = "/proc", pipes: PipeIndex | None = None, detailed: bool | None = None
+) -> FdTable:
     """Every open fd of pid, with sockets and pipes resolved.
 
+    detailed: read every fd's flags, position and size (True), only up to DETAIL_LIMIT fds
+    (None, for a viewer: it calls `fill_details` for the rows it shows), or never (False).
     Raises PermissionError when the fd table is not ours to read, FileNotFoundError or
     ProcessLookupError when the process is gone.
     """
-    fds, kinds_exact = _read_raw(pid, proc_root)
+    fds, kinds_exact = _read_raw(pid, proc_root, None, detailed)
+    is_detailed = detailed if detailed is not None else len(fds) <= DETAIL_LIMIT
     notes: list[str] = []
+    if not is_detailed:
+        notes.append(f"{len(fds)} fds: flags, positions and sizes are read only for the rows shown")
     if not kinds_exact:
-        notes.append(f"more than {STAT_LIMIT} fds: file kinds inferred from path and flags, sizes not read")
+        notes.append(f"more than {STAT_PATHS_LIMIT} distinct paths: some kinds inferred from path and flags")
     if any(f.kind is FdKind.SOCKET for f in fds):
         fds = _with_sockets(pid, proc_root, fds, notes)
     if any(f.kind is FdKind.PIPE and f.inode is not None for f in fds):
         if pipes is None:
             pipes = DEFAULT_PIPES if proc_root == DEFAULT_PIPES.proc_root else PipeIndex(proc_root)
         fds = _with_pipe_peers(pid, fds, pipes, notes)
-    return FdTable(tuple(fds), kinds_exact, tuple(notes))
+    return FdTable(tuple(fds), is_detailed, kinds_exact, tuple(notes))
+
+
+def fill_details(pid: int, table: FdTable, fd_numbers: Iterable[int], proc_root: str = "/proc") -> FdTable:
+    """table with the given rows read in full (flags, position, size, exact kind): what a viewer
+    calls for the rows on screen when the table was too big to read in full. Rows whose fd was
+    closed or reused for another file keep their old data. Raises like read_fds."""
+    rows = {info.fd: index for index, info in enumerate(table.fds)}
+    wanted = [str(fd) for fd in fd_numbers if fd in rows and table.fds[rows[fd]].flags is None]
+    if not wanted:
+        return table
+    fresh, _ = _read_raw(pid, proc_root, wanted, True)
+    fds = list(table.fds)
+    for info in fresh:
+        old = fds[rows[info.fd]]
+        if info.target == old.target:  # the same open file: keep what resolution found
+            fds[rows[info.fd]] = info._replace(socket=old.socket, pipe_peers=old.pipe_peers)
+    return replace(table, fds=tuple(fds))
 
 
 def _with_sockets(pid: int, proc_root: str, fds: list[FdInfo], notes: list[str]) -> list[FdInfo]:
@@ -460,7 +547,7 @@ def _with_sockets(pid: int, proc_root: str, fds: list[FdInfo], notes: list[str])
             if found is None:  # a family with no table: ask the kernel for its name
                 name = protocol_of_fd(f"{proc_root}/{pid}/fd/{info.fd}") or "?"
                 found = SocketInfo(protocol=name.lower(), inode=info.inode)
-            info = replace(info, socket=found)
+            info = info._replace(socket=found)
         out.append(info)
     if tables.unreadable:
         notes.append("socket tables unreadable: " + ", ".join(tables.unreadable))
@@ -473,7 +560,7 @@ def _with_pipe_peers(pid: int, fds: list[FdInfo], pipes: PipeIndex, notes: list[
     for info in fds:
         if info.kind is FdKind.PIPE and info.inode in holders:
             others = tuple(p for p in holders[info.inode] if (p.pid, p.fd) != (pid, info.fd))
-            info = replace(info, pipe_peers=others)
+            info = info._replace(pipe_peers=others)
         out.append(info)
     if any(f.kind is FdKind.PIPE and f.inode is not None and f.pipe_peers is None for f in out):
         notes.append("some pipe peers unknown: other fd tables unreadable or over the scan bound")

@@ -80,11 +80,13 @@ def inspect_process(
     sections: Iterable[str] = SECTIONS,
     proc_root: str = "/proc",
     pipes: PipeIndex | None = None,
+    full_fds: bool = False,
 ) -> Inspection:
     """Read the asked sections of pid. Raises ProcessNotFound when there is no such pid.
 
     `sections` lets a UI read only the tab it shows; `pipes` lets it share a PipeIndex
-    (pipe pairing scans other processes, cached for a short while).
+    (pipe pairing scans other processes, cached for a short while). Above DETAIL_LIMIT fds,
+    flags/positions/sizes are read only by `fill_details` for the rows shown, unless full_fds.
     """
     wanted = set(sections)
     unknown = wanted - set(SECTIONS)
@@ -106,7 +108,7 @@ def inspect_process(
         info, lost = _section(lambda: read_info(pid, show_secrets, proc_root))
         gone |= lost
     if "fds" in wanted:
-        fds, lost = (no_user_space, False) if no_user_space else _section(lambda: read_fds(pid, proc_root, pipes))
+        fds, lost = (no_user_space, False) if no_user_space else _section(lambda: read_fds(pid, proc_root, pipes, True if full_fds else None))
         gone |= lost
     if "env" in wanted:
         env, lost = (no_user_space, False) if no_user_space else _section(lambda: read_environ(pid, show_secrets, proc_root))

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from syswatch.probes.fds import STAT_LIMIT, FdKind, PipeIndex, decode_open_flags, read_fds
+from syswatch.probes.fds import DETAIL_LIMIT, FdKind, PipeIndex, decode_open_flags, fill_details, read_fds
 
 # The child opens one fd of each kind, reports their numbers as JSON, then waits to be inspected.
 HOLDER = r"""
@@ -65,7 +65,7 @@ def test_every_kind_with_target_flags_and_position(holder):
     child, fds, tmp = holder
     table = read_fds(child.pid)
     by_fd = {info.fd: info for info in table.fds}
-    assert table.kinds_exact  # few fds: every path target was stat'ed
+    assert table.detailed and table.kinds_exact  # few fds: every fd's fdinfo and stat were read
 
     known = by_fd[fds["known"]]
     assert (known.kind, known.path, known.pos, known.deleted) == (FdKind.FILE, str(tmp / "known.txt"), 6, False)
@@ -74,7 +74,7 @@ def test_every_kind_with_target_flags_and_position(holder):
 
     appending = by_fd[fds["appending"]]
     assert appending.flags_text == "O_WRONLY|O_APPEND|O_LARGEFILE|O_CLOEXEC"  # the kernel drops O_CREAT
-    assert appending.end == "write"
+    assert appending.access == "write"
 
     gone = by_fd[fds["gone"]]
     assert gone.kind is FdKind.FILE and gone.deleted
@@ -124,8 +124,8 @@ def test_tcp_udp_and_unix_sockets_resolved(holder):
 def test_pipe_paired_with_the_process_at_the_other_end(holder):
     child, fds, _ = holder
     pipe = {info.fd: info for info in read_fds(child.pid, pipes=PipeIndex()).fds}[fds["pipe"]]
-    assert pipe.kind is FdKind.PIPE and pipe.end == "write"
-    assert [(p.pid, p.fd, p.end) for p in pipe.pipe_peers] == [(fds["reader"], 0, "read")]
+    assert pipe.kind is FdKind.PIPE and pipe.access == "write"
+    assert [(p.pid, p.fd, p.access) for p in pipe.pipe_peers] == [(fds["reader"], 0, "read")]
     assert pipe.pipe_peers[0].comm.startswith("python")
 
 
@@ -138,8 +138,8 @@ def test_pipe_to_itself_pairs_its_own_fds(spawn):
     )
     read_end, write_end = (int(n) for n in child.stdout.readline().split())
     by_fd = {info.fd: info for info in read_fds(child.pid, pipes=PipeIndex()).fds}
-    assert [(p.pid, p.fd, p.end) for p in by_fd[read_end].pipe_peers] == [(child.pid, write_end, "write")]
-    assert [(p.pid, p.fd, p.end) for p in by_fd[write_end].pipe_peers] == [(child.pid, read_end, "read")]
+    assert [(p.pid, p.fd, p.access) for p in by_fd[read_end].pipe_peers] == [(child.pid, write_end, "write")]
+    assert [(p.pid, p.fd, p.access) for p in by_fd[write_end].pipe_peers] == [(child.pid, read_end, "read")]
 
 
 def test_pipe_peers_unknown_when_the_scan_is_bounded(holder):
@@ -150,26 +150,41 @@ def test_pipe_peers_unknown_when_the_scan_is_bounded(holder):
     assert any("pipe peers unknown" in note for note in table.notes)
 
 
-def test_many_fds_infer_kinds_and_say_so(spawn, tmp_path):
-    # Above STAT_LIMIT, path kinds come from flags and paths; an O_DIRECTORY dir is still a dir.
-    count = STAT_LIMIT + 100
+def test_big_tables_defer_flags_to_the_rows_shown(spawn, tmp_path):
+    # Above DETAIL_LIMIT fds: kinds, targets, pipe directions are still complete (a dir opened
+    # without O_DIRECTORY is found by one stat per distinct path); flags/pos wait for fill_details.
+    count = DETAIL_LIMIT + 100
     child = spawn(
         "import os, resource, sys\n"
         f"resource.setrlimit(resource.RLIMIT_NOFILE, ({count + 100}, {count + 100}))\n"
         f"fds = [os.open('/etc/hostname', os.O_RDONLY) for _ in range({count})]\n"
-        f"d = os.open({str(tmp_path)!r}, os.O_RDONLY | os.O_DIRECTORY)\n"
-        "print(d, flush=True)\nsys.stdin.read()",
+        "os.lseek(fds[-1], 3, os.SEEK_SET)\n"
+        f"d = os.open({str(tmp_path)!r}, os.O_RDONLY)\n"
+        "r, w = os.pipe()\n"
+        "print(fds[-1], d, r, w, flush=True)\nsys.stdin.read()",
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    directory = int(child.stdout.readline())
-    table = read_fds(child.pid)
-    assert not table.kinds_exact and any(str(STAT_LIMIT) in note for note in table.notes)
-    assert len(table.fds) >= count
+    last, directory, read_end, write_end = (int(v) for v in child.stdout.readline().split())
+    table = read_fds(child.pid, pipes=PipeIndex())
+    assert not table.detailed and table.kinds_exact
+    assert any("read only for the rows shown" in note for note in table.notes)
+    assert len(table.fds) >= count + 3
     assert [info.fd for info in table.fds] == sorted(info.fd for info in table.fds)  # threads merged in order
-    assert {info.fd: info for info in table.fds}[directory].kind is FdKind.DIR
+    by_fd = {info.fd: info for info in table.fds}
+    assert by_fd[directory].kind is FdKind.DIR
     assert table.count_by_kind()[FdKind.FILE] >= count
+    assert by_fd[last].flags is None and by_fd[last].pos is None
+    assert (by_fd[read_end].access, by_fd[write_end].access) == ("read", "write")  # from the link's mode
+    assert [(p.fd, p.access) for p in by_fd[read_end].pipe_peers] == [(write_end, "write")]
+
+    filled = fill_details(child.pid, table, [last, read_end])
+    rows = {info.fd: info for info in filled.fds}
+    assert (rows[last].pos, rows[last].flags_text, rows[last].size) == (3, "O_RDONLY|O_LARGEFILE|O_CLOEXEC", os.path.getsize("/etc/hostname"))
+    assert rows[read_end].flags_text == "O_RDONLY|O_CLOEXEC" and rows[read_end].pipe_peers == by_fd[read_end].pipe_peers
+    assert rows[directory].flags is None  # only the rows asked for are read
+    assert read_fds(child.pid, detailed=True).detailed
 
 
 def test_decode_open_flags_names_every_bit():

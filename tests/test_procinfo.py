@@ -83,6 +83,7 @@ def test_root_child_limits_oom_memory_and_caps(spawn):
         text=True,
     )
     child.stdout.readline()
+    _wait_until(lambda: read_info(child.pid).state == "S")  # blocked in stdin.read()
     info = read_info(child.pid)
     limits = {limit.name: limit for limit in info.limits}
     assert (limits["Max open files"].soft, limits["Max open files"].hard) == ("1234", "2345")

@@ -22,6 +22,8 @@ def _plain(value: Any) -> Any:
         return {"raw": f"{value.raw:016x}", "names": list(value.names), "label": value.label}
     if dataclasses.is_dataclass(value):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a NamedTuple (FdInfo)
+        return {name: _plain(item) for name, item in value._asdict().items()}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):
@@ -43,6 +45,7 @@ def fds_to_json(table: FdTable) -> dict[str, Any]:
     return {
         "count": len(table.fds),
         "by_kind": {kind.value: n for kind, n in sorted(table.count_by_kind().items())},
+        "detailed": table.detailed,
         "kinds_exact": table.kinds_exact,
         "notes": list(table.notes),
         "fds": [fd_to_json(info) for info in table.fds],
