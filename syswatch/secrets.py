@@ -17,6 +17,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 MASK = "••••••••"
 
@@ -58,6 +59,7 @@ def name_words(name: str) -> list[str]:
     return [w.upper() for part in _SEPARATORS.split(name) for w in _CAMEL.split(part) if w]
 
 
+@lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """True when a variable (or option, or key) with this name holds a secret."""
     if name.upper() in SAFE_NAMES:
@@ -88,6 +90,11 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("password in URL", re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:(?P<secret>[^\s/@]+)@")),
 )  # fmt: skip
 # A pattern with a `secret` group marks only that group (the user name in a URL stays visible).
+# Every shape above contains one of these literals: text without any skips the shapes (most text).
+_SHAPE_TRIGGERS = re.compile(
+    r"A(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA|SCA|Iza)|gh[pousr]_|github_pat_|gl[a-z]+-|xox|"
+    r"hooks\.slack|k_(?:live|test)_|sk-|eyJ|-----BEGIN|://"
+)
 # An AWS secret access key: 40 characters of base64 alphabet, of mixed case and with a digit
 # or '/' or '+'. A git commit id (40 lowercase hex) has no upper case, so it does not match.
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
@@ -160,9 +167,10 @@ class Finding:
 def find_secrets(text: str) -> list[Finding]:
     """Spans of text that look like credentials, sorted and not overlapping."""
     spans: list[Finding] = []
-    for reason, pattern in SHAPES:
-        group = "secret" if "secret" in pattern.groupindex else 0
-        spans += [Finding(m.start(group), m.end(group), reason) for m in pattern.finditer(text)]
+    if _SHAPE_TRIGGERS.search(text):
+        for reason, pattern in SHAPES:
+            group = "secret" if "secret" in pattern.groupindex else 0
+            spans += [Finding(m.start(group), m.end(group), reason) for m in pattern.finditer(text)]
     spans += [Finding(m.start(), m.end(), "AWS secret key") for m in _AWS_SECRET.finditer(text)]
     for match in _KEY_VALUE.finditer(text):
         if is_secret_name(match.group("key")) and not match.group("value").startswith(MASK[0]):
@@ -255,9 +263,15 @@ def _mask_user_pass(value: str) -> str:
 
 
 def mask_cmdline(args: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """A command line with passwords, tokens and credential-shaped arguments masked."""
+    """A command line with passwords, tokens and credential-shaped arguments masked.
+    Cached: the process list masks every command line at every refresh, and they rarely change."""
+    return _mask_cmdline(tuple(args))
+
+
+@lru_cache(maxsize=8192)
+def _mask_cmdline(args: tuple[str, ...]) -> tuple[str, ...]:
     if not args:
-        return tuple(args)
+        return args
     tool = _tool(args[0])
     value_options = PASSWORD_OPTIONS.get(tool, frozenset())
     out: list[str] = [args[0]]
