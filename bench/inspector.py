@@ -5,7 +5,7 @@ measured in one run on this machine.
 
 Each child holds a realistic mix: 70% regular files (several files, read/write/append), 10%
 directories, 10% pipes (both ends in the child), 5% unix socket pairs, 5% TCP listeners on
-127.0.0.1. Measured, median of --repeat runs, pipe index cold (a fresh PipeIndex each run, so
+127.0.0.1. Measured, median of --repeat runs, pipe index cold (a fresh PeerIndex each run, so
 the scan of every other process's fds for pipe pairing is included):
   fds tab  the FDs tab's refresh: `read_fds` (every fd's kind, target, socket endpoints, pipe
            peers; flags/pos read in full up to DETAIL_LIMIT fds) plus `fill_details` for one
@@ -33,7 +33,7 @@ import time
 from typing import Callable
 
 from syswatch.inspect import inspect_process
-from syswatch.probes.fds import PipeIndex, fill_details, read_fds
+from syswatch.probes.fds import PeerIndex, fill_details, read_fds
 
 HOLDER = r"""
 import os, resource, socket, sys
@@ -75,7 +75,7 @@ def median_ms(repeat: int, once: Callable[[], object]) -> float:
 
 
 def fds_tab(pid: int) -> None:
-    table = read_fds(pid, pipes=PipeIndex())
+    table = read_fds(pid, peers=PeerIndex())
     fill_details(pid, table, [info.fd for info in table.fds[:50]])
 
 
@@ -111,11 +111,11 @@ def main() -> int:
             try:
                 held = int(child.stdout.readline())
                 pid = str(child.pid)
-                table = read_fds(child.pid, pipes=PipeIndex())
+                table = read_fds(child.pid, peers=PeerIndex())
                 assert len(table.fds) >= size, (len(table.fds), size)
                 fds_ms = median_ms(args.repeat, lambda: fds_tab(child.pid))
-                full_ms = median_ms(args.repeat, lambda: read_fds(child.pid, pipes=PipeIndex(), detailed=True))
-                inspect_ms = median_ms(args.repeat, lambda: inspect_process(child.pid, pipes=PipeIndex()))
+                full_ms = median_ms(args.repeat, lambda: read_fds(child.pid, peers=PeerIndex(), detailed=True))
+                inspect_ms = median_ms(args.repeat, lambda: inspect_process(child.pid, peers=PeerIndex()))
                 lsof_np_ms = median_ms(args.repeat, lambda: lsof(["-n", "-P", "-p", pid]))
                 lsof_ms = median_ms(args.repeat, lambda: lsof(["-p", pid]))
             finally:

@@ -10,7 +10,8 @@ fdinfo, pipes their direction (lstat), and path kinds come from one stat per dis
 flags, positions and sizes are left for `fill_details` to read for the rows a viewer shows.
 Both syscalls release the GIL, so big tables are read on a small thread pool.
 Sockets are resolved with the process's own network namespace tables (probes/sockets.py);
-pipes are paired with the fds holding the other end (PipeIndex, bounded and cached).
+pipes and connected unix sockets are paired with the fds holding the other end (PeerIndex,
+a bounded and cached scan of the other processes' fd links).
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ def decode_open_flags(flags: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class PipePeer:
-    """A process holding an end of the same pipe."""
+class Peer:
+    """A process holding the other end: the same pipe, or the unix socket connected to this one."""
 
     pid: int
     comm: str
@@ -129,7 +130,9 @@ class FdInfo(NamedTuple):
     inode: int | None = None
     size: int | None = None  # regular files, when stat was read
     socket: SocketInfo | None = None  # sockets found in the namespace's tables
-    pipe_peers: tuple[PipePeer, ...] | None = None  # pipes: the other holders; None when unknown
+    # Pipes: the other holders of the pipe. Unix sockets: the holders of the connected socket.
+    # None when unknown (not a pipe or connected unix socket, or the scan did not reach them).
+    peers: tuple[Peer, ...] | None = None
     detail: str = ""  # eventfd count, epoll watch list, inotify watches, timerfd clock, signals, pid
 
     @property
@@ -407,28 +410,28 @@ def _comm(pid: int, proc_root: str) -> str:
     return (read_bytes(f"{proc_root}/{pid}/comm") or b"?").decode("utf-8", "replace").strip()
 
 
-class PipeIndex:
-    """Who holds which pipe: a scan of the other processes' fd links, bounded and cached.
+class PeerIndex:
+    """Who holds which pipe or socket: a scan of the other processes' fd links, bounded and cached.
 
-    Pairing a pipe needs the other processes' fd tables. A scan records every pipe inode it
-    sees, so the next refresh of the same process within `ttl` seconds reuses it. The scan
-    skips the inspected process (its own fds are already read) and any process whose fds would
-    take it past `max_links` links; then pipes without a holder found are reported as unknown.
+    Pairing needs the other processes' fd tables. A scan records every pipe it sees (and the
+    sockets asked for), so the next refresh of the same process within `ttl` seconds reuses it.
+    The scan skips the inspected process (its own fds are already read) and any process whose
+    fds would take it past `max_links` links; then ends without a holder found are unknown.
     """
 
-    def __init__(self, proc_root: str = "/proc", ttl: float = 2.0, max_links: int = 200_000) -> None:
+    def __init__(self, proc_root: str = "/proc", ttl: float = 5.0, max_links: int = 200_000) -> None:
         self.proc_root = proc_root
         self.ttl = ttl
         self.max_links = max_links
         self._lock = threading.Lock()
         self._scanned_at = float("-inf")
         self._scanned_for: int | None = None
-        self._covered: set[int] = set()  # pipe inodes the cached scan answers for
-        self._holders: dict[int, list[tuple[int, int]]] = {}  # pipe inode -> [(pid, fd)]
+        self._covered: set[str] = set()  # link targets the cached scan answers for
+        self._holders: dict[str, list[tuple[int, int]]] = {}  # "pipe:[N]" / "socket:[N]" -> [(pid, fd)]
         self._complete = True
 
-    def _scan(self, skip_pid: int, wanted: set[int]) -> None:
-        holders: dict[int, list[tuple[int, int]]] = {}
+    def _scan(self, skip_pid: int, wanted: set[str]) -> None:
+        holders: dict[str, list[tuple[int, int]]] = {}
         links = 0
         complete = True
         for name in os.listdir(self.proc_root):
@@ -449,56 +452,55 @@ class PipeIndex:
                         target = os.readlink(fd_name, dir_fd=fd_dir)
                     except OSError:
                         continue
-                    if target.startswith("pipe:["):
-                        holders.setdefault(int(target[6:-1]), []).append((int(name), int(fd_name)))
+                    if target.startswith("pipe:[") or target in wanted:
+                        holders.setdefault(target, []).append((int(name), int(fd_name)))
             except OSError:
-                complete = False  # not ours to read (not root): its pipes stay unknown
+                complete = False  # not ours to read (not root): its ends stay unknown
             finally:
                 os.close(fd_dir)
         self._holders, self._complete = holders, complete
-        self._covered = holders.keys() | wanted
+        self._covered = {t for t in holders if t.startswith("pipe:[")} | wanted
         self._scanned_for, self._scanned_at = skip_pid, time.monotonic()
 
-    def peers(self, pid: int, fds: list[FdInfo]) -> dict[int, list[PipePeer]]:
-        """Every holder of each pipe among pid's fds (pid's own fds included), by pipe inode.
+    def holders(self, pid: int, fds: list[FdInfo], targets: set[str]) -> dict[str, list[Peer]]:
+        """Every holder of each target ("pipe:[N]", "socket:[N]"), pid's own fds included.
 
-        A pipe is missing from the result when its holders are unknown (the scan was incomplete
-        and found none); an empty list means nobody holds the other end any more.
+        A target is missing from the result when its holders are unknown (the scan was
+        incomplete and found none); an empty list means nobody holds it.
         """
-        wanted = {f.inode for f in fds if f.kind is FdKind.PIPE and f.inode is not None}
         with self._lock:
             fresh = time.monotonic() - self._scanned_at < self.ttl and self._scanned_for == pid
-            if not (fresh and wanted <= self._covered):
-                self._scan(pid, wanted)
+            if not (fresh and targets <= self._covered):
+                self._scan(pid, targets)
             holders, complete = self._holders, self._complete
         comms: dict[int, str] = {}
-        found: dict[int, list[PipePeer]] = {}
-        for inode in wanted:
-            if inode in holders or complete:
-                found[inode] = [
-                    PipePeer(p, comms.setdefault(p, _comm(p, self.proc_root)), fd, self._end_of(p, fd))
-                    for p, fd in holders.get(inode, ())
+        found: dict[str, list[Peer]] = {}
+        for target in targets:
+            if target in holders or complete:
+                found[target] = [
+                    Peer(p, comms.setdefault(p, _comm(p, self.proc_root)), fd, self._access_of(p, fd))
+                    for p, fd in holders.get(target, ())
                 ]
         own_comm = _comm(pid, self.proc_root)
         for f in fds:
-            if f.kind is FdKind.PIPE and f.inode in found:
-                found[f.inode].append(PipePeer(pid, own_comm, f.fd, f.access))
+            if f.target in found:
+                found[f.target].append(Peer(pid, own_comm, f.fd, f.access))
         return found
 
-    def _end_of(self, pid: int, fd: int) -> str:
+    def _access_of(self, pid: int, fd: int) -> str:
         try:
             return _link_access(os.lstat(f"{self.proc_root}/{pid}/fd/{fd}").st_mode)
         except OSError:
             return "?"
 
 
-DEFAULT_PIPES = PipeIndex()
+DEFAULT_PEERS = PeerIndex()
 
 
 def read_fds(
-    pid: int, proc_root: str = "/proc", pipes: PipeIndex | None = None, detailed: bool | None = None
+    pid: int, proc_root: str = "/proc", peers: PeerIndex | None = None, detailed: bool | None = None
 ) -> FdTable:
-    """Every open fd of pid, with sockets and pipes resolved.
+    """Every open fd of pid, with sockets resolved and pipes and unix sockets paired.
 
     detailed: read every fd's flags, position and size (True), only up to DETAIL_LIMIT fds
     (None, for a viewer: it calls `fill_details` for the rows it shows), or never (False).
@@ -514,10 +516,10 @@ def read_fds(
         notes.append(f"more than {STAT_PATHS_LIMIT} distinct paths: some kinds inferred from path and flags")
     if any(f.kind is FdKind.SOCKET for f in fds):
         fds = _with_sockets(pid, proc_root, fds, notes)
-    if any(f.kind is FdKind.PIPE and f.inode is not None for f in fds):
-        if pipes is None:
-            pipes = DEFAULT_PIPES if proc_root == DEFAULT_PIPES.proc_root else PipeIndex(proc_root)
-        fds = _with_pipe_peers(pid, fds, pipes, notes)
+    if any(_other_end(f) for f in fds):
+        if peers is None:
+            peers = DEFAULT_PEERS if proc_root == DEFAULT_PEERS.proc_root else PeerIndex(proc_root)
+        fds = _with_peers(pid, fds, peers, notes)
     return FdTable(tuple(fds), is_detailed, kinds_exact, tuple(notes))
 
 
@@ -534,7 +536,7 @@ def fill_details(pid: int, table: FdTable, fd_numbers: Iterable[int], proc_root:
     for info in fresh:
         old = fds[rows[info.fd]]
         if info.target == old.target:  # the same open file: keep what resolution found
-            fds[rows[info.fd]] = info._replace(socket=old.socket, pipe_peers=old.pipe_peers)
+            fds[rows[info.fd]] = info._replace(socket=old.socket, peers=old.peers)
     return replace(table, fds=tuple(fds))
 
 
@@ -554,14 +556,24 @@ def _with_sockets(pid: int, proc_root: str, fds: list[FdInfo], notes: list[str])
     return out
 
 
-def _with_pipe_peers(pid: int, fds: list[FdInfo], pipes: PipeIndex, notes: list[str]) -> list[FdInfo]:
-    holders = pipes.peers(pid, fds)
+def _other_end(info: FdInfo) -> str | None:
+    """The link target of the other end: the pipe itself, or the connected unix socket."""
+    if info.kind is FdKind.PIPE and info.inode is not None and info.path is None:
+        return info.target
+    if info.socket is not None and info.socket.peer_inode:
+        return f"socket:[{info.socket.peer_inode}]"
+    return None
+
+
+def _with_peers(pid: int, fds: list[FdInfo], index: PeerIndex, notes: list[str]) -> list[FdInfo]:
+    targets = {end for end in map(_other_end, fds) if end}
+    holders = index.holders(pid, fds, targets)
     out = []
     for info in fds:
-        if info.kind is FdKind.PIPE and info.inode in holders:
-            others = tuple(p for p in holders[info.inode] if (p.pid, p.fd) != (pid, info.fd))
-            info = info._replace(pipe_peers=others)
+        end = _other_end(info)
+        if end in holders:
+            info = info._replace(peers=tuple(p for p in holders[end] if (p.pid, p.fd) != (pid, info.fd)))
         out.append(info)
-    if any(f.kind is FdKind.PIPE and f.inode is not None and f.pipe_peers is None for f in out):
-        notes.append("some pipe peers unknown: other fd tables unreadable or over the scan bound")
+    if any(_other_end(f) and f.peers is None for f in out):
+        notes.append("some peers unknown: other fd tables unreadable or over the scan bound")
     return out

@@ -7,10 +7,12 @@ resolving 20,000 socket fds costs one pass over each table, not one per fd.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 import struct
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 
 from .procfs import read_bytes
 
@@ -53,6 +55,7 @@ class SocketInfo:
     local_port: int | None = None
     remote_port: int | None = None
     socket_type: str | None = None  # unix: STREAM DGRAM SEQPACKET
+    peer_inode: int | None = None  # unix: the inode of the connected socket at the other end
     tx_queue: int | None = None
     rx_queue: int | None = None
 
@@ -63,6 +66,8 @@ class SocketInfo:
         ends = self.local or "(unbound)"
         if self.remote and self.remote != "*:*":
             ends += f"->{self.remote}"
+        elif self.peer_inode:
+            ends += f"->socket:[{self.peer_inode}]"
         return f"{label} {ends}" + (f" ({self.state})" if self.state else "")
 
 
@@ -168,6 +173,77 @@ def parse_packet_table(data: bytes) -> dict[int, SocketInfo]:
     return found
 
 
+# sock_diag (linux/sock_diag.h, linux/unix_diag.h): the kernel's answer to "who is the peer of
+# this unix socket", which /proc/net/unix does not say. `ss -x` asks the same way.
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+NLM_F_DUMP_REQUEST = 0x1 | 0x300  # NLM_F_REQUEST | NLM_F_DUMP
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+UDIAG_SHOW_PEER = 0x4
+UNIX_DIAG_PEER = 2
+CLONE_NEWNET = 0x40000000
+
+
+def _sock_diag_socket(netns: str | None) -> socket.socket:
+    """A sock_diag socket in the network namespace at path `netns` (None: ours). setns() moves
+    only the calling thread, so a short-lived thread enters the namespace to open the socket,
+    which stays in that namespace after the thread is gone."""
+    if netns is None:
+        return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
+    made: list[socket.socket | OSError] = []
+
+    def enter_and_open() -> None:
+        try:
+            fd = os.open(netns, os.O_RDONLY)
+            try:
+                if ctypes.CDLL(None, use_errno=True).setns(fd, CLONE_NEWNET) != 0:
+                    error = ctypes.get_errno()
+                    raise OSError(error, os.strerror(error))
+                made.append(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG))
+            finally:
+                os.close(fd)
+        except OSError as error:
+            made.append(error)
+
+    thread = threading.Thread(target=enter_and_open, name="syswatch-netns")
+    thread.start()
+    thread.join()
+    if isinstance(made[0], OSError):
+        raise made[0]
+    return made[0]
+
+
+def unix_peers(netns: str | None = None) -> dict[int, int]:
+    """Every unix socket's peer inode, by inode, in a network namespace. Raises OSError."""
+    with _sock_diag_socket(netns) as diag:
+        # struct unix_diag_req: family, protocol, pad, states (all), ino, show, cookie[2]
+        request = struct.pack("=BBHIII2I", socket.AF_UNIX, 0, 0, 0xFFFFFFFF, 0, UDIAG_SHOW_PEER, 0, 0)
+        diag.sendall(struct.pack("=IHHII", 16 + len(request), SOCK_DIAG_BY_FAMILY, NLM_F_DUMP_REQUEST, 1, 0) + request)
+        peers: dict[int, int] = {}
+        while True:
+            data = diag.recv(1 << 16)
+            offset = 0
+            while offset + 16 <= len(data):
+                length, kind = struct.unpack_from("=IH", data, offset)
+                if kind == NLMSG_DONE:
+                    return peers
+                if kind == NLMSG_ERROR:
+                    error = -struct.unpack_from("=i", data, offset + 16)[0]
+                    raise OSError(error, os.strerror(error))
+                inode = struct.unpack_from("=I", data, offset + 20)[0]  # unix_diag_msg.udiag_ino
+                attribute, end = offset + 32, offset + length  # after nlmsghdr (16) and unix_diag_msg (16)
+                while attribute + 4 <= end:
+                    attr_length, attr_type = struct.unpack_from("=HH", data, attribute)
+                    if attr_length < 4:
+                        break
+                    if attr_type == UNIX_DIAG_PEER:
+                        peers[inode] = struct.unpack_from("=I", data, attribute + 4)[0]
+                    attribute += (attr_length + 3) & ~3
+                offset += (length + 3) & ~3
+            if not data:
+                return peers
+
+
 class SocketTables:
     """The socket tables of one network namespace, read lazily and at most once each.
 
@@ -176,7 +252,9 @@ class SocketTables:
 
     def __init__(self, pid: int | str, proc_root: str = "/proc") -> None:
         self._net = f"{proc_root}/{pid}/net"
+        self._netns = f"{proc_root}/{pid}/ns/net"
         self._by_inode: dict[int, SocketInfo] | None = None
+        self._unix_peers: dict[int, int] | None = None
         self.unreadable: list[str] = []  # tables that could not be read (namespace gone, EACCES)
 
     def _load(self) -> dict[int, SocketInfo]:
@@ -195,7 +273,22 @@ class SocketTables:
     def lookup(self, inode: int) -> SocketInfo | None:
         if self._by_inode is None:
             self._by_inode = self._load()
-        return self._by_inode.get(inode)
+        found = self._by_inode.get(inode)
+        if found is not None and found.protocol == "unix":
+            peer = self._peers().get(inode)
+            if peer:
+                found = replace(found, peer_inode=peer)
+        return found
+
+    def _peers(self) -> dict[int, int]:
+        if self._unix_peers is None:
+            try:
+                ours = os.stat("/proc/self/ns/net").st_ino == os.stat(self._netns).st_ino
+                self._unix_peers = unix_peers(None if ours else self._netns)
+            except OSError:
+                self._unix_peers = {}
+                self.unreadable.append("unix peers (sock_diag)")
+        return self._unix_peers
 
 
 def protocol_of_fd(fd_path: str) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
 from syswatch.probes.environ import EnvVar, read_environ, reveal
-from syswatch.probes.fds import FdTable, PipeIndex, read_fds
+from syswatch.probes.fds import FdTable, PeerIndex, read_fds
 from syswatch.probes.procfs import PF_KTHREAD, parse_stat, read_bytes
 from syswatch.probes.procinfo import ProcInfo, describe_error, read_info
 
@@ -79,13 +79,13 @@ def inspect_process(
     show_secrets: bool = False,
     sections: Iterable[str] = SECTIONS,
     proc_root: str = "/proc",
-    pipes: PipeIndex | None = None,
+    peers: PeerIndex | None = None,
     full_fds: bool = False,
 ) -> Inspection:
     """Read the asked sections of pid. Raises ProcessNotFound when there is no such pid.
 
-    `sections` lets a UI read only the tab it shows; `pipes` lets it share a PipeIndex
-    (pipe pairing scans other processes, cached for a short while). Above DETAIL_LIMIT fds,
+    `sections` lets a UI read only the tab it shows; `peers` lets it share a PeerIndex
+    (pairing pipes and unix sockets scans other processes, cached for a short while). Above DETAIL_LIMIT fds,
     flags/positions/sizes are read only by `fill_details` for the rows shown, unless full_fds.
     """
     wanted = set(sections)
@@ -108,7 +108,7 @@ def inspect_process(
         info, lost = _section(lambda: read_info(pid, show_secrets, proc_root))
         gone |= lost
     if "fds" in wanted:
-        fds, lost = (no_user_space, False) if no_user_space else _section(lambda: read_fds(pid, proc_root, pipes, True if full_fds else None))
+        fds, lost = (no_user_space, False) if no_user_space else _section(lambda: read_fds(pid, proc_root, peers, True if full_fds else None))
         gone |= lost
     if "env" in wanted:
         env, lost = (no_user_space, False) if no_user_space else _section(lambda: read_environ(pid, show_secrets, proc_root))

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from syswatch.probes.fds import DETAIL_LIMIT, FdKind, PipeIndex, decode_open_flags, fill_details, read_fds
+from syswatch.probes.fds import DETAIL_LIMIT, FdKind, PeerIndex, decode_open_flags, fill_details, read_fds
 
 # The child opens one fd of each kind, reports their numbers as JSON, then waits to be inspected.
 HOLDER = r"""
@@ -111,22 +111,26 @@ def test_tcp_udp_and_unix_sockets_resolved(holder):
         f"127.0.0.1:{port}", f"127.0.0.1:{client_port}", "ESTABLISHED")  # fmt: skip
     assert accepted.summary == f"TCP 127.0.0.1:{port}->127.0.0.1:{client_port} (ESTABLISHED)"
 
+    assert by_fd[fds["listener"]].peers is None  # TCP ends are shown by address, not paired
     udp = by_fd[fds["udp"]].socket
     assert (udp.protocol, udp.local, udp.state) == ("udp", f"127.0.0.1:{fds['udp_port']}", "UNCONN")
 
-    for end in ("left", "right"):
+    for end, other in (("left", "right"), ("right", "left")):
         info = by_fd[fds[end]]
         assert info.kind is FdKind.SOCKET
         assert (info.socket.protocol, info.socket.socket_type, info.socket.state) == ("unix", "STREAM", "CONNECTED")
         assert info.socket.inode == info.inode and info.target == f"socket:[{info.inode}]"
+        # The pair's ends know each other (sock_diag), and the holder of the other end is found.
+        assert info.socket.peer_inode == by_fd[fds[other]].inode
+        assert [(p.pid, p.fd, p.access) for p in info.peers] == [(child.pid, fds[other], "read-write")]
 
 
 def test_pipe_paired_with_the_process_at_the_other_end(holder):
     child, fds, _ = holder
-    pipe = {info.fd: info for info in read_fds(child.pid, pipes=PipeIndex()).fds}[fds["pipe"]]
+    pipe = {info.fd: info for info in read_fds(child.pid, peers=PeerIndex()).fds}[fds["pipe"]]
     assert pipe.kind is FdKind.PIPE and pipe.access == "write"
-    assert [(p.pid, p.fd, p.access) for p in pipe.pipe_peers] == [(fds["reader"], 0, "read")]
-    assert pipe.pipe_peers[0].comm.startswith("python")
+    assert [(p.pid, p.fd, p.access) for p in pipe.peers] == [(fds["reader"], 0, "read")]
+    assert pipe.peers[0].comm.startswith("python")
 
 
 def test_pipe_to_itself_pairs_its_own_fds(spawn):
@@ -137,17 +141,17 @@ def test_pipe_to_itself_pairs_its_own_fds(spawn):
         text=True,
     )
     read_end, write_end = (int(n) for n in child.stdout.readline().split())
-    by_fd = {info.fd: info for info in read_fds(child.pid, pipes=PipeIndex()).fds}
-    assert [(p.pid, p.fd, p.access) for p in by_fd[read_end].pipe_peers] == [(child.pid, write_end, "write")]
-    assert [(p.pid, p.fd, p.access) for p in by_fd[write_end].pipe_peers] == [(child.pid, read_end, "read")]
+    by_fd = {info.fd: info for info in read_fds(child.pid, peers=PeerIndex()).fds}
+    assert [(p.pid, p.fd, p.access) for p in by_fd[read_end].peers] == [(child.pid, write_end, "write")]
+    assert [(p.pid, p.fd, p.access) for p in by_fd[write_end].peers] == [(child.pid, read_end, "read")]
 
 
-def test_pipe_peers_unknown_when_the_scan_is_bounded(holder):
+def test_peers_unknown_when_the_scan_is_bounded(holder):
     child, fds, _ = holder
-    table = read_fds(child.pid, pipes=PipeIndex(max_links=0))
+    table = read_fds(child.pid, peers=PeerIndex(max_links=0))
     pipe = {info.fd: info for info in table.fds}[fds["pipe"]]
-    assert pipe.pipe_peers is None  # unknown, not "nobody"
-    assert any("pipe peers unknown" in note for note in table.notes)
+    assert pipe.peers is None  # unknown, not "nobody"
+    assert any("peers unknown" in note for note in table.notes)
 
 
 def test_big_tables_defer_flags_to_the_rows_shown(spawn, tmp_path):
@@ -167,7 +171,7 @@ def test_big_tables_defer_flags_to_the_rows_shown(spawn, tmp_path):
         text=True,
     )
     last, directory, read_end, write_end = (int(v) for v in child.stdout.readline().split())
-    table = read_fds(child.pid, pipes=PipeIndex())
+    table = read_fds(child.pid, peers=PeerIndex())
     assert not table.detailed and table.kinds_exact
     assert any("read only for the rows shown" in note for note in table.notes)
     assert len(table.fds) >= count + 3
@@ -177,12 +181,12 @@ def test_big_tables_defer_flags_to_the_rows_shown(spawn, tmp_path):
     assert table.count_by_kind()[FdKind.FILE] >= count
     assert by_fd[last].flags is None and by_fd[last].pos is None
     assert (by_fd[read_end].access, by_fd[write_end].access) == ("read", "write")  # from the link's mode
-    assert [(p.fd, p.access) for p in by_fd[read_end].pipe_peers] == [(write_end, "write")]
+    assert [(p.fd, p.access) for p in by_fd[read_end].peers] == [(write_end, "write")]
 
     filled = fill_details(child.pid, table, [last, read_end])
     rows = {info.fd: info for info in filled.fds}
     assert (rows[last].pos, rows[last].flags_text, rows[last].size) == (3, "O_RDONLY|O_LARGEFILE|O_CLOEXEC", os.path.getsize("/etc/hostname"))
-    assert rows[read_end].flags_text == "O_RDONLY|O_CLOEXEC" and rows[read_end].pipe_peers == by_fd[read_end].pipe_peers
+    assert rows[read_end].flags_text == "O_RDONLY|O_CLOEXEC" and rows[read_end].peers == by_fd[read_end].peers
     assert rows[directory].flags is None  # only the rows asked for are read
     assert read_fds(child.pid, detailed=True).detailed
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from syswatch.inspect import ProcessNotFound, inspect_process
-from syswatch.probes.fds import PipeIndex
+from syswatch.probes.fds import PeerIndex
 from syswatch.probes.procfs import PF_KTHREAD, parse_stat, read_bytes
 from syswatch.secrets import MASK
 
@@ -135,11 +135,11 @@ def test_permission_denied_per_section_for_an_unprivileged_inspector(secret_chil
     assert data["exited"] is False
 
 
-class _KillingPipeIndex(PipeIndex):
+class _KillingPeerIndex(PeerIndex):
     """Kills the inspected process while its fds are being resolved: a real exit mid-read."""
 
-    def peers(self, pid, fds):
-        found = super().peers(pid, fds)
+    def holders(self, pid, fds, targets):
+        found = super().holders(pid, fds, targets)
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
         while os.path.exists(f"/proc/{pid}/fd/0") and time.monotonic() < deadline:
@@ -148,7 +148,7 @@ class _KillingPipeIndex(PipeIndex):
 
 
 def test_exit_mid_read_keeps_what_was_read(secret_child):
-    inspection = inspect_process(secret_child.pid, pipes=_KillingPipeIndex())
+    inspection = inspect_process(secret_child.pid, peers=_KillingPeerIndex())
     secret_child.wait()  # reaped: the pid is gone, the data read before stays
     assert inspection.exited
     assert inspection.info.comm.startswith("python") and inspection.info.cmdline[-1] == f"--password={MASK}"

@@ -9,7 +9,7 @@ import sys
 
 from conftest import require
 
-from syswatch.probes.fds import FdKind, read_fds
+from syswatch.probes.fds import FdKind, PeerIndex, read_fds
 from syswatch.probes.sockets import SocketTables, parse_inet_table
 from syswatch.probes.procfs import read_bytes
 
@@ -85,3 +85,34 @@ def test_socket_without_a_table_named_by_the_kernel(spawn):
     require(fd >= 0, "AF_VSOCK sockets are not available in this kernel")
     info = {info.fd: info for info in read_fds(child.pid).fds}[fd]
     assert info.kind is FdKind.SOCKET and info.socket.protocol == "af_vsock"
+
+
+def test_unix_connection_to_another_process_is_paired(spawn, tmp_path):
+    path = str(tmp_path / "server.sock")
+    server = spawn(
+        "import socket, sys\n"
+        f"s = socket.socket(socket.AF_UNIX); s.bind({path!r}); s.listen()\n"
+        "print('listening', flush=True)\n"
+        "conn, _ = s.accept()\n"
+        "print(s.fileno(), conn.fileno(), flush=True)\nsys.stdin.read()",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    server.stdout.readline()
+    client = spawn(
+        "import socket, sys\n"
+        f"c = socket.socket(socket.AF_UNIX); c.connect({path!r})\n"
+        "print(c.fileno(), flush=True)\nsys.stdin.read()",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    client_fd = int(client.stdout.readline())
+    listen_fd, conn_fd = (int(v) for v in server.stdout.readline().split())
+    by_fd = {info.fd: info for info in read_fds(server.pid, peers=PeerIndex()).fds}
+    assert by_fd[listen_fd].socket.state == "LISTEN" and by_fd[listen_fd].socket.local == path
+    accepted = by_fd[conn_fd]
+    assert accepted.socket.local == path and accepted.socket.state == "CONNECTED"
+    assert [(p.pid, p.fd) for p in accepted.peers] == [(client.pid, client_fd)]
+    assert accepted.socket.summary.endswith(f"->socket:[{accepted.socket.peer_inode}] (CONNECTED)")
