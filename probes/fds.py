@@ -239,8 +239,10 @@ def _kind_of(target: str, flags: int | None, mode: int | None) -> FdKind:
 
 
 def _bracket_inode(target: str) -> int | None:
+    """The number in "socket:[123]" or "net:[4026531840]"; None for "anon_inode:[eventfd]"."""
     start = target.find("[")
-    return int(target[start + 1 : -1]) if start >= 0 and target.endswith("]") else None
+    number = target[start + 1 : -1] if start >= 0 and target.endswith("]") else ""
+    return int(number) if number.isdigit() else None
 
 
 def _access(flags: int) -> str:

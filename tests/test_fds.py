@@ -13,7 +13,7 @@ from syswatch.probes.fds import DETAIL_LIMIT, FdKind, PeerIndex, decode_open_fla
 
 # The child opens one fd of each kind, reports their numbers as JSON, then waits to be inspected.
 HOLDER = r"""
-import json, os, select, socket, subprocess, sys
+import ctypes, json, os, select, signal, socket, subprocess, sys
 tmp = sys.argv[1]
 with open(os.path.join(tmp, "known.txt"), "w") as f:
     f.write("hello inspector\n")
@@ -37,13 +37,20 @@ memfd = os.memfd_create("syswatch-test")
 eventfd = os.eventfd(7)
 epoll = select.epoll()
 epoll.register(eventfd, select.EPOLLIN)
+libc = ctypes.CDLL(None, use_errno=True)
+timerfd = libc.timerfd_create(1, 0)  # CLOCK_MONOTONIC
+mask = (ctypes.c_uint64 * 16)(1 << (signal.SIGUSR1 - 1) | 1 << (signal.SIGTERM - 1))
+signalfd = libc.signalfd(-1, mask, 0)
+inotify = libc.inotify_init1(0)
+libc.inotify_add_watch(inotify, tmp.encode(), 0x100)  # IN_CREATE
+pidfd = os.pidfd_open(reader.pid)
 print(json.dumps({
     "known": known, "appending": appending, "gone": gone, "dir": directory, "null": null,
     "listener": listener.fileno(), "client": client.fileno(), "accepted": accepted.fileno(),
     "port": listener.getsockname()[1], "client_port": client.getsockname()[1],
     "udp": udp.fileno(), "udp_port": udp.getsockname()[1], "left": left.fileno(), "right": right.fileno(),
     "pipe": reader.stdin.fileno(), "reader": reader.pid, "memfd": memfd, "eventfd": eventfd,
-    "epoll": epoll.fileno(),
+    "epoll": epoll.fileno(), "timerfd": timerfd, "signalfd": signalfd, "inotify": inotify, "pidfd": pidfd,
 }), flush=True)
 sys.stdin.read()
 reader.kill()
@@ -91,8 +98,15 @@ def test_every_kind_with_target_flags_and_position(holder):
     assert (eventfd.kind, eventfd.target, eventfd.detail) == (FdKind.EVENTFD, "anon_inode:[eventfd]", "count 7")
     epoll = by_fd[fds["epoll"]]
     assert epoll.kind is FdKind.EVENTPOLL and epoll.detail == f"watches 1 fd(s): {fds['eventfd']}"
-    # The standard streams are pipes from this test; nothing here is left unclassified.
-    assert all(info.kind is not FdKind.ANON for info in table.fds)
+    timerfd = by_fd[fds["timerfd"]]
+    assert (timerfd.kind, timerfd.detail) == (FdKind.TIMERFD, "CLOCK_MONOTONIC, disarmed, ticks 0")
+    signalfd = by_fd[fds["signalfd"]]
+    assert (signalfd.kind, signalfd.detail) == (FdKind.SIGNALFD, "signals SIGUSR1,SIGTERM")
+    inotify = by_fd[fds["inotify"]]
+    assert (inotify.kind, inotify.target, inotify.detail) == (FdKind.INOTIFY, "anon_inode:inotify", "1 watch(es)")
+    pidfd = by_fd[fds["pidfd"]]
+    assert (pidfd.kind, pidfd.target, pidfd.detail) == (FdKind.ANON, "anon_inode:[pidfd]", f"pid {fds['reader']}")
+    assert {info.kind for info in table.fds} == set(FdKind)  # every kind, each classified as itself
 
 
 def test_tcp_udp_and_unix_sockets_resolved(holder):
