@@ -124,6 +124,9 @@ class DemoSource:
         self.include_threads = False
         self._seq = 0
 
+    def start(self) -> None:
+        """Nothing to load: the demo host has no probes."""
+
     def tick(self) -> Snapshot:
         self._seq += 1
         return demo_snapshot(self._seq)

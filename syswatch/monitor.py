@@ -21,6 +21,8 @@ from syswatch.probes.system import SystemProbe
 class SyscallSource(Protocol):
     """What the monitor needs from the eBPF side (syswatch.probes.ebpf provides it)."""
 
+    def start(self) -> None: ...  # begin loading on a background thread
+
     def status(self) -> EbpfStatus: ...
 
     def read(self, interval: float) -> dict[int, SyscallStats]: ...
@@ -48,6 +50,7 @@ class Monitor:
         self.container_names = container_names if container_names is not None else DockerNames()
         self._named: dict[int, tuple[ProcessRecord, ProcessRecord]] = {}  # task id -> (scanned, named)
         self._seq = 0
+        self._probes_started = False
         self._lock = threading.Lock()  # tick() may be called from a worker thread and a test at once
 
     @property
@@ -58,6 +61,15 @@ class Monitor:
     def include_threads(self, value: bool) -> None:
         self.scanner.include_threads = value
 
+    def start(self) -> None:
+        """Start the slow probes (eBPF compiles for a second or more) on their own threads.
+
+        The TUI calls this once its first frame is up, so loading never delays that frame
+        (`import bcc` holds the GIL while the dynamic loader maps LLVM)."""
+        self._probes_started = True
+        if self.syscalls is not None:
+            self.syscalls.start()
+
     def tick(self) -> Snapshot:
         with self._lock:
             scan = self.scanner.scan()
@@ -67,7 +79,9 @@ class Monitor:
             self._named = named
             threads_total = sum(p.threads for p in scan.processes.values() if not p.is_kernel_thread)
             system = self.system.read(scan.processes, threads_total)
-            if self.syscalls is not None:
+            if self.syscalls is not None and not self._probes_started:
+                ebpf, syscalls = EbpfStatus("loading"), {}  # start() is on its way
+            elif self.syscalls is not None:
                 ebpf = self.syscalls.status()
                 syscalls = self.syscalls.read(scan.elapsed) if ebpf.state == "on" else {}
             else:

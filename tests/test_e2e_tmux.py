@@ -52,8 +52,8 @@ def test_filter_and_kill_in_tmux(session, size):
         tmux("send-keys", "-t", session, "-l", marker)
         tmux("send-keys", "-t", session, "Enter")
         tmux("send-keys", "-t", session, "t")  # flat: only the match is left
-        screen = wait_for_screen(session, str(child.pid))
-        assert "flat" in screen and f"filter “{marker}”" in screen
+        screen = wait_for_screen(session, f"flat, sort CPU%▼ · filter “{marker}” · 1 shown")
+        assert str(child.pid) in screen
         tmux("send-keys", "-t", session, "k")
         wait_for_screen(session, "SIGTERM")
         tmux("send-keys", "-t", session, "Enter")

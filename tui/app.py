@@ -28,6 +28,7 @@ from .dialogs import ConfirmScreen, HelpScreen, PickScreen, signal_choices
 from .header import HostHeader
 from .keybar import KeyBar
 from .process_table import ProcessTable
+from .terminal import screen_on_own_fd
 from .view import COLUMNS, ViewOptions, matches
 
 MIN_WIDTH, MIN_HEIGHT = 60, 15
@@ -36,6 +37,8 @@ PID_TYPING_WINDOW = 1.5  # seconds within which digits add up to one pid
 
 class SnapshotSource(Protocol):
     include_threads: bool
+
+    def start(self) -> None: ...  # start slow probes (eBPF); called once the first frame is up
 
     def tick(self) -> Snapshot: ...
 
@@ -153,6 +156,8 @@ class SyswatchApp(App):
         self._stop.set()
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if self.snapshot is None:
+            self.call_after_refresh(self.source.start)  # eBPF loads once the first frame is drawn
         self.snapshot = message.snapshot
         self.query_one(HostHeader).show(message.snapshot)
         self.table.show(message.snapshot)
@@ -478,10 +483,10 @@ def run_app(config: Config, config_errors: list[str] | None = None) -> int:
     from syswatch.monitor import Monitor
     from syswatch.probes.ebpf.counters import SyscallCounter
 
-    counter = SyscallCounter()
-    counter.start()  # compiles on a thread: the header says "loading…" until the counters are on
+    counter = SyscallCounter()  # the app starts it after the first frame; "eBPF: loading…" till then
     try:
-        SyswatchApp(config, Monitor(syscalls=counter), config_errors).run()
+        with screen_on_own_fd():
+            SyswatchApp(config, Monitor(syscalls=counter), config_errors).run()
     finally:
         counter.close()
     return 0
