@@ -81,11 +81,11 @@ class HostHeader(Widget):
             lines.append(meter(f"CPU×{len(cpus)}", average / 100, f"{average:.1f}%", width))
         else:
             for start in range(0, len(cpus), 2):
-                row = Text()
-                for index in range(start, min(start + 2, len(cpus))):
-                    row.append_text(meter(f"CPU{index}", cpus[index] / 100, f"{cpus[index]:.1f}%", half))
-                    row.append("  ")
-                lines.append(row)
+                pair = [
+                    meter(f"CPU{index}", cpus[index] / 100, f"{cpus[index]:.1f}%", half)
+                    for index in range(start, min(start + 2, len(cpus)))
+                ]
+                lines.append(Text("  ").join(pair))
         row = meter(
             "Mem", system.mem_used / max(system.mem_total, 1),
             f"{human_bytes(system.mem_used)}/{human_bytes(system.mem_total)}", half,
