@@ -5,8 +5,8 @@ measured in one run on this machine.
 
 Each child holds a realistic mix: 70% regular files (several files, read/write/append), 10%
 directories, 10% pipes (both ends in the child), 5% unix socket pairs, 5% TCP listeners on
-127.0.0.1. Measured, median of --repeat runs, pipe index cold (a fresh PeerIndex each run, so
-the scan of every other process's fds for pipe pairing is included):
+127.0.0.1. Measured, median of --repeat runs taken in turns, peer index cold (a fresh PeerIndex each run, so
+the scan of every other process's fds for pairing pipes and unix sockets is included):
   fds tab  the FDs tab's refresh: `read_fds` (every fd's kind, target, socket endpoints, pipe
            peers; flags/pos read in full up to DETAIL_LIMIT fds) plus `fill_details` for one
            screen of 50 rows, as the TUI does;
@@ -65,13 +65,15 @@ sys.stdin.read()
 """
 
 
-def median_ms(repeat: int, once: Callable[[], object]) -> float:
-    times = []
+def interleaved_medians(repeat: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Median ms of each run, taking turns (a, b, c, a, b, c, ...) so every one sees the same load."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        started = time.perf_counter()
-        once()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+        for name, once in runs.items():
+            started = time.perf_counter()
+            once()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
 def fds_tab(pid: int) -> None:
@@ -86,7 +88,7 @@ def lsof(args: list[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,2000,19900", help="fd counts (default 100,2000,19900)")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     if shutil.which("lsof") is None:
         print("bench/inspector.py: lsof is not installed (apt-get install lsof)", file=sys.stderr)
@@ -113,11 +115,17 @@ def main() -> int:
                 pid = str(child.pid)
                 table = read_fds(child.pid, peers=PeerIndex())
                 assert len(table.fds) >= size, (len(table.fds), size)
-                fds_ms = median_ms(args.repeat, lambda: fds_tab(child.pid))
-                full_ms = median_ms(args.repeat, lambda: read_fds(child.pid, peers=PeerIndex(), detailed=True))
-                inspect_ms = median_ms(args.repeat, lambda: inspect_process(child.pid, peers=PeerIndex()))
-                lsof_np_ms = median_ms(args.repeat, lambda: lsof(["-n", "-P", "-p", pid]))
-                lsof_ms = median_ms(args.repeat, lambda: lsof(["-p", pid]))
+                ms = interleaved_medians(
+                    args.repeat,
+                    {
+                        "tab": lambda: fds_tab(child.pid),
+                        "full": lambda: read_fds(child.pid, peers=PeerIndex(), detailed=True),
+                        "inspect": lambda: inspect_process(child.pid, peers=PeerIndex()),
+                        "lsof -nP": lambda: lsof(["-n", "-P", "-p", pid]),
+                        "lsof": lambda: lsof(["-p", pid]),
+                    },
+                )
+                fds_ms, full_ms, inspect_ms, lsof_np_ms, lsof_ms = ms.values()
             finally:
                 child.stdin.close()
                 child.wait()

@@ -213,16 +213,21 @@ def _signal_name(number: int) -> str:
 
 
 def _kind_of(target: str, flags: int | None, mode: int | None) -> FdKind:
+    if target.startswith("/"):
+        return _path_kind(target, flags, mode)
     if target.startswith("socket:["):
         return FdKind.SOCKET
     if target.startswith("pipe:["):
         return FdKind.PIPE
     if target.startswith("anon_inode:"):
         return ANON_KINDS.get(target[11:].strip("[]"), FdKind.ANON)
+    return FdKind.ANON  # nsfs ("net:[4026531840]") and other pseudo files
+
+
+def _path_kind(target: str, flags: int | None, mode: int | None) -> FdKind:
+    """The kind of a path target: from stat's mode when read, else from flags and the path."""
     if target.startswith("/memfd:"):
         return FdKind.MEMFD
-    if not target.startswith("/"):
-        return FdKind.ANON  # nsfs ("net:[4026531840]") and other pseudo files
     if mode is not None:
         if st.S_ISDIR(mode):
             return FdKind.DIR
@@ -255,6 +260,15 @@ def _link_access(mode: int) -> str:
     return "read-write" if readable and writable else "read" if readable else "write"
 
 
+def _meaning(target: str, kind: FdKind) -> tuple[FdKind, str, bool]:
+    """(kind, path, deleted) of a path target."""
+    deleted = target.endswith(DELETED)
+    path = target[: -len(DELETED)] if deleted else target
+    if kind is FdKind.MEMFD:
+        return kind, path[1:], False  # "memfd:name"; a memfd never had a name to delete
+    return kind, path, deleted
+
+
 class _Reader:
     """Reads fds by number, relative to open /proc/PID/fd and fdinfo directories.
 
@@ -264,6 +278,10 @@ class _Reader:
         self.fd_dir = fd_dir
         self.fdinfo_dir = fdinfo_dir
         self.detailed = detailed
+        # Not detailed: what a path target means (kind, path, deleted), worked out once per
+        # distinct target with one stat (a path's file type rarely changes while it is open).
+        self._paths: dict[str, tuple[FdKind, str, str, bool]] = {}
+        self.kinds_exact = True  # False once more than STAT_PATHS_LIMIT paths went without a stat
 
     def read(self, names: list[str]) -> list[FdInfo]:
         out: list[FdInfo] = []
@@ -304,20 +322,20 @@ class _Reader:
         )
 
     def _path(self, name: str, fd: int, target: str) -> FdInfo:
-        pos = flags = inode = mode = size = None
-        if self.detailed:
-            pos, flags, inode, _ = self._fdinfo(name)
-            if not target.startswith("/memfd:"):
-                try:
-                    stat_result = os.stat(name, dir_fd=self.fd_dir)
-                    mode, size = stat_result.st_mode, stat_result.st_size
-                except OSError:
-                    pass
-        kind = _kind_of(target, flags, mode)
-        deleted = target.endswith(DELETED)
-        path = target[: -len(DELETED)] if deleted else target
-        if kind is FdKind.MEMFD:
-            path, deleted = path[1:], False  # "memfd:name"; a memfd never had a name to delete
+        if not self.detailed:
+            meaning = self._paths.get(target)
+            if meaning is None:
+                meaning = self._paths[target] = self._path_meaning(name, target)
+            return FdInfo(fd, *meaning)
+        pos, flags, inode, _ = self._fdinfo(name)
+        mode = size = None
+        if not target.startswith("/memfd:"):
+            try:
+                stat_result = os.stat(name, dir_fd=self.fd_dir)
+                mode, size = stat_result.st_mode, stat_result.st_size
+            except OSError:
+                pass
+        kind, path, deleted = _meaning(target, _path_kind(target, flags, mode))
         return FdInfo(
             fd,
             kind,
@@ -330,6 +348,18 @@ class _Reader:
             inode=inode,
             size=size if mode is not None and st.S_ISREG(mode) else None,
         )
+
+    def _path_meaning(self, name: str, target: str) -> tuple[FdKind, str, str, bool]:
+        mode = None
+        if len(self._paths) >= STAT_PATHS_LIMIT:
+            self.kinds_exact = False
+        elif not target.startswith("/memfd:"):
+            try:
+                mode = os.stat(name, dir_fd=self.fd_dir).st_mode
+            except OSError:
+                pass
+        kind, path, deleted = _meaning(target, _path_kind(target, None, mode))
+        return kind, target, path, deleted
 
     def _fdinfo(self, name: str) -> tuple[int | None, int | None, int | None, list[bytes]]:
         if self.fdinfo_dir is None:
@@ -377,7 +407,7 @@ def _read_raw(pid: int, proc_root: str, names: list[str] | None, detailed: bool 
             else:
                 chunks = [names[i::WORKERS] for i in range(WORKERS)]
                 fds = [info for part in _thread_pool().map(reader.read, chunks) for info in part]
-            kinds_exact = detailed or _kinds_by_path(fd_dir, fds)
+            kinds_exact = reader.kinds_exact
         finally:
             if fdinfo_dir is not None:
                 os.close(fdinfo_dir)
@@ -385,27 +415,6 @@ def _read_raw(pid: int, proc_root: str, names: list[str] | None, detailed: bool 
         os.close(fd_dir)
     fds.sort(key=lambda info: info.fd)
     return fds, kinds_exact
-
-
-def _kinds_by_path(fd_dir: int, fds: list[FdInfo]) -> bool:
-    """Without a stat per fd: stat one fd per distinct path (a path's file type rarely changes
-    while open) and correct the kinds of all fds on it. False when there were too many paths."""
-    by_path: dict[str, list[int]] = {}
-    for index, info in enumerate(fds):
-        if info.path is not None and info.kind is not FdKind.MEMFD:
-            by_path.setdefault(info.target, []).append(index)
-    for count, indexes in enumerate(by_path.values()):
-        if count >= STAT_PATHS_LIMIT:
-            return False
-        try:
-            mode = os.stat(str(fds[indexes[0]].fd), dir_fd=fd_dir).st_mode
-        except OSError:
-            continue
-        kind = _kind_of(fds[indexes[0]].target, None, mode)
-        for index in indexes:
-            if fds[index].kind is not kind:
-                fds[index] = fds[index]._replace(kind=kind)
-    return True
 
 
 def _comm(pid: int, proc_root: str) -> str:
@@ -568,14 +577,15 @@ def _other_end(info: FdInfo) -> str | None:
 
 
 def _with_peers(pid: int, fds: list[FdInfo], index: PeerIndex, notes: list[str]) -> list[FdInfo]:
-    targets = {end for end in map(_other_end, fds) if end}
-    holders = index.holders(pid, fds, targets)
-    out = []
-    for info in fds:
-        end = _other_end(info)
+    ends = [_other_end(info) for info in fds]
+    holders = index.holders(pid, fds, {end for end in ends if end})
+    out = list(fds)
+    unknown = False
+    for position, (info, end) in enumerate(zip(fds, ends)):
         if end in holders:
-            info = info._replace(peers=tuple(p for p in holders[end] if (p.pid, p.fd) != (pid, info.fd)))
-        out.append(info)
-    if any(_other_end(f) and f.peers is None for f in out):
+            out[position] = info._replace(peers=tuple(p for p in holders[end] if (p.pid, p.fd) != (pid, info.fd)))
+        elif end:
+            unknown = True
+    if unknown:
         notes.append("some peers unknown: other fd tables unreadable or over the scan bound")
     return out

@@ -12,7 +12,7 @@ import os
 import socket
 import struct
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .procfs import read_bytes
 
@@ -124,8 +124,10 @@ def parse_inet_table(data: bytes, protocol: str) -> dict[int, SocketInfo]:
     return found
 
 
-def parse_unix_table(data: bytes) -> dict[int, SocketInfo]:
-    """Parse /proc/net/unix: `Num RefCount Protocol Flags Type St Inode [Path]`; '@' marks abstract names."""
+def parse_unix_table(data: bytes, peers: dict[int, int] | None = None) -> dict[int, SocketInfo]:
+    """Parse /proc/net/unix: `Num RefCount Protocol Flags Type St Inode [Path]`; '@' marks abstract names.
+    peers: inode -> peer inode (from sock_diag), which the table itself does not show."""
+    peers = peers or {}
     found: dict[int, SocketInfo] = {}
     for line in data.decode("utf-8", "replace").splitlines()[1:]:
         fields = line.split(None, 7)
@@ -140,6 +142,7 @@ def parse_unix_table(data: bytes) -> dict[int, SocketInfo]:
             local=fields[7] if len(fields) > 7 else "",
             state=state,
             socket_type=UNIX_TYPES.get(int(fields[4], 16), fields[4]),
+            peer_inode=peers.get(inode),
         )
     return found
 
@@ -254,13 +257,16 @@ class SocketTables:
         self._net = f"{proc_root}/{pid}/net"
         self._netns = f"{proc_root}/{pid}/ns/net"
         self._by_inode: dict[int, SocketInfo] | None = None
-        self._unix_peers: dict[int, int] | None = None
         self.unreadable: list[str] = []  # tables that could not be read (namespace gone, EACCES)
 
     def _load(self) -> dict[int, SocketInfo]:
         index: dict[int, SocketInfo] = {}
         tables = [(name, lambda data, name=name: parse_inet_table(data, name)) for name in INET_TABLES]
-        tables += [("unix", parse_unix_table), ("netlink", parse_netlink_table), ("packet", parse_packet_table)]
+        tables += [
+            ("unix", lambda data: parse_unix_table(data, self._unix_peers())),
+            ("netlink", parse_netlink_table),
+            ("packet", parse_packet_table),
+        ]
         for name, parse in tables:
             data = read_bytes(f"{self._net}/{name}")
             if data is None:
@@ -270,25 +276,18 @@ class SocketTables:
             index.update(parse(data))
         return index
 
+    def _unix_peers(self) -> dict[int, int]:
+        try:
+            ours = os.stat("/proc/self/ns/net").st_ino == os.stat(self._netns).st_ino
+            return unix_peers(None if ours else self._netns)
+        except OSError:
+            self.unreadable.append("unix peers (sock_diag)")
+            return {}
+
     def lookup(self, inode: int) -> SocketInfo | None:
         if self._by_inode is None:
             self._by_inode = self._load()
-        found = self._by_inode.get(inode)
-        if found is not None and found.protocol == "unix":
-            peer = self._peers().get(inode)
-            if peer:
-                found = replace(found, peer_inode=peer)
-        return found
-
-    def _peers(self) -> dict[int, int]:
-        if self._unix_peers is None:
-            try:
-                ours = os.stat("/proc/self/ns/net").st_ino == os.stat(self._netns).st_ino
-                self._unix_peers = unix_peers(None if ours else self._netns)
-            except OSError:
-                self._unix_peers = {}
-                self.unreadable.append("unix peers (sock_diag)")
-        return self._unix_peers
+        return self._by_inode.get(inode)
 
 
 def protocol_of_fd(fd_path: str) -> str | None:
