@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import pwd
+import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from syswatch.model import Container, ProcessRecord
@@ -25,6 +26,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 PF_EXITING = 0x00000004  # task flags (include/linux/sched.h): getting shut down
 PF_KTHREAD = 0x00200000  # a kernel thread
+HOLD_SECONDS = 1.0  # how long a task caught mid-exec may stay out of the table (see ProcScanner)
 
 
 def read_bytes(path: str) -> bytes | None:
@@ -171,6 +173,7 @@ class _Seen:
     cpu_ticks: int
     static: StaticInfo
     record: ProcessRecord
+    revalidate: bool  # a live user process (not a thread, kernel thread, zombie or exiting task)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,17 @@ class ScanResult:
     processes: dict[int, ProcessRecord]
     threads: dict[int, ProcessRecord]  # empty unless the scanner reads threads
     elapsed: float  # seconds since the previous scan (0 on the first)
+
+
+def read_cmdline(path: str) -> tuple[str, ...]:
+    """argv from a task's cmdline file; () for kernel threads, zombies, and tasks that are gone."""
+    raw = read_bytes(f"{path}/cmdline") or b""
+    return tuple(arg.decode("utf-8", "replace") for arg in raw.rstrip(b"\0").split(b"\0")) if raw else ()
+
+
+def read_cgroup(path: str) -> tuple[str, ...]:
+    raw = read_bytes(f"{path}/cgroup") or b""
+    return tuple(line for line in raw.decode("utf-8", "replace").splitlines() if line)
 
 
 def read_stat(path: str) -> bytes | None:
@@ -192,6 +206,13 @@ def read_stat(path: str) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+def _pread(fd: int) -> bytes:
+    try:
+        return os.pread(fd, 4096, 0)
+    except OSError:  # ESRCH: the task behind this fd has exited
+        return b""
 
 
 class ProcScanner:
@@ -216,10 +237,27 @@ class ProcScanner:
         self._static: dict[int, StaticInfo] = {}  # by pid (thread-group leaders)
         self._seen: dict[int, _Seen] = {}  # by task id, from the previous scan
         self._next_seen: dict[int, _Seen] = {}
-        self._held: set[int] = set()  # new pids left out of the last scan because they were mid-exec
-        self._next_held: set[int] = set()
+        self._held: dict[int, float] = {}  # pid caught mid-exec -> when first (see _hold_over)
+        self._next_held: dict[int, float] = {}
+        self._now = 0.0
         self._prev_time: float | None = None
         self._tick = 0
+        # stat files kept open between scans: pread on an open fd costs about half of open+read+close
+        # here. An fd stays bound to its task, so a reused pid reads ESRCH and is opened afresh.
+        self._fds: dict[str, int] = {}  # stat path -> fd, from the previous scan
+        self._next_fds: dict[str, int] = {}
+        soft_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        self._fd_budget = 65536 if soft_limit == resource.RLIM_INFINITY else soft_limit // 2
+
+    def close(self) -> None:
+        """Close the stat files kept open between scans (scan() reopens them if called again)."""
+        for fd in [*self._fds.values(), *self._next_fds.values()]:
+            os.close(fd)
+        self._fds, self._next_fds = {}, {}
+
+    def __del__(self) -> None:
+        if hasattr(self, "_fds"):
+            self.close()
 
     def scan(self) -> ScanResult:
         now = self._clock()
@@ -227,19 +265,26 @@ class ProcScanner:
         self._prev_time = now
         self._tick += 1
         self._next_seen = {}
-        self._next_held = set()
+        self._next_held = {}
+        self._now = now
         processes: dict[int, ProcessRecord] = {}
         threads: dict[int, ProcessRecord] = {}
-        for name in os.listdir(self.proc_root):
-            if not name.isdigit():
-                continue
-            pid = int(name)
-            record = self._read_task(pid, pid, f"{self.proc_root}/{name}", elapsed, None)
-            if record is None:
-                continue  # vanished between listdir and read
-            processes[pid] = record
-            if self.include_threads and record.threads > 1:
-                self._read_threads(record, elapsed, threads)
+        self._next_fds = {}
+        try:
+            for name in os.listdir(self.proc_root):
+                if not name.isdigit():
+                    continue
+                pid = int(name)
+                record = self._read_task(pid, pid, f"{self.proc_root}/{name}", elapsed, None)
+                if record is None:
+                    continue  # vanished between listdir and read
+                processes[pid] = record
+                if self.include_threads and record.threads > 1:
+                    self._read_threads(record, elapsed, threads)
+        finally:
+            for fd in self._fds.values():  # not read this scan: the task is gone
+                os.close(fd)
+            self._fds, self._next_fds = self._next_fds, {}
         # Forget what belongs to tasks that are gone, so the caches never outgrow the task table.
         self._seen = self._next_seen
         self._held = self._next_held
@@ -270,7 +315,7 @@ class ProcScanner:
         self, pid: int, tgid: int, path: str, elapsed: float, leader_static: StaticInfo | None
     ) -> ProcessRecord | None:
         """One process (leader_static None) or one thread of a process whose static info is given."""
-        data = read_stat(f"{path}/stat")
+        data = self._read_stat_kept(f"{path}/stat")
         if data is None:
             return None
         seen = self._seen.get(pid)
@@ -280,42 +325,76 @@ class ProcScanner:
         else:
             static, due = leader_static, False
         # Fast path: same stat bytes, same identity, idle last tick too -> the same record again.
-        if (
-            seen is not None
-            and not due
-            and seen.stat == data
-            and seen.static is static
-            and seen.record.cpu_percent == 0.0
-        ):
-            self._next_seen[pid] = seen
-            return seen.record
+        if seen is not None and seen.stat == data and seen.static is static and seen.record.cpu_percent == 0.0:
+            if due and seen.revalidate:
+                static = self._static[pid] = self._revalidate(path, seen.static)
+                due = False
+            if static is seen.static:
+                self._next_seen[pid] = seen
+                return seen.record
         stat = parse_stat(data)
         if stat is None or stat.state == "X":
             return None  # X: dead and being reaped right now; it is gone, not a process to show
         exiting = stat.flags & PF_EXITING  # set from exit() on, zombies included
+        kernel_thread = stat.flags & PF_KTHREAD
         if exiting and stat.state != "Z" and (static is None or static.start_ticks != stat.start_ticks):
             return None  # dying and unknown: its memory (cmdline) is already gone; next tick has the zombie
         if leader_static is None and (
             static is None
             or static.start_ticks != stat.start_ticks  # pid reused
             or static.comm != stat.comm  # exec (or prctl(PR_SET_NAME))
-            or (due and not exiting)  # an exiting task or zombie has nothing left to change
-            or not (static.cmdline or exiting or stat.flags & PF_KTHREAD)  # caught mid-exec: read again
+            or not (static.cmdline or exiting or kernel_thread)  # caught mid-exec before: read again
         ):
             fresh = self._read_static(path, stat)
             if fresh is None:
                 return None  # exited (or was replaced) while we read it: no half record
-            known = static is not None and static.start_ticks == fresh[1].start_ticks
             static, stat, settled = fresh
-            if not settled and not known and pid not in self._held:
-                self._next_held.add(pid)  # new and caught mid-exec: show it whole next tick
+            if not settled and self._hold_over(pid):
+                # Caught mid-exec: show last tick's whole record (or nothing, if new) and look again.
+                if seen is not None and seen.start_ticks == stat.start_ticks:
+                    self._next_seen[pid] = seen
+                    return seen.record
                 return None
             self._static[pid] = static
+        elif due and not exiting and not kernel_thread and static is not None:
+            static = self._static[pid] = self._revalidate(path, static)
         assert static is not None
         previous = seen.cpu_ticks if seen is not None and seen.start_ticks == stat.start_ticks else None
         record = self._build(pid, tgid, stat, static, previous, elapsed, leader_static is not None)
-        self._next_seen[pid] = _Seen(data, stat.start_ticks, stat.cpu_ticks, static, record)
+        revalidate = leader_static is None and not (exiting or kernel_thread)
+        self._next_seen[pid] = _Seen(data, stat.start_ticks, stat.cpu_ticks, static, record, revalidate)
         return record
+
+    def _read_stat_kept(self, stat_path: str) -> bytes | None:
+        """A stat file through the fd kept from the last scan, else opened (and kept, within budget)."""
+        fd = self._fds.pop(stat_path, None)
+        if fd is not None:
+            data = _pread(fd)
+            if data:
+                self._next_fds[stat_path] = fd
+                return data
+            os.close(fd)  # that task is gone; the pid may belong to a new one: open it afresh
+        if len(self._fds) + len(self._next_fds) >= self._fd_budget:
+            return read_stat(stat_path)
+        try:
+            fd = os.open(stat_path, os.O_RDONLY)
+        except OSError:
+            return None
+        data = _pread(fd)
+        if data:
+            self._next_fds[stat_path] = fd
+            return data
+        os.close(fd)
+        return None
+
+    def _hold_over(self, pid: int) -> bool:
+        """Whether to leave a task caught mid-exec for a later scan: yes for up to HOLD_SECONDS, after
+        which it is shown as read (its argv may really be empty: a process can blank it)."""
+        first = self._held.get(pid, self._now)
+        if self._now - first >= HOLD_SECONDS:
+            return False
+        self._next_held[pid] = first
+        return True
 
     def _build(
         self,
@@ -382,6 +461,24 @@ class ProcScanner:
         # Still moving after three reads, or argv really is empty (a process can blank it).
         return (info, stat, False) if info is not None and info.comm == stat.comm else None
 
+    def _revalidate(self, path: str, static: StaticInfo) -> StaticInfo:
+        """Re-read what can change without an exec (uids, argv via setproctitle, cgroup moves).
+
+        exe changes only with exec, which changes comm and takes the full path above. Returns the
+        same object when nothing changed, so the record built from it can be reused.
+        """
+        status = read_bytes(f"{path}/status")
+        if status is None:
+            return static  # gone: the next scan drops it
+        uid, euid = parse_status_ids(status)
+        cmdline = read_cmdline(path) or static.cmdline  # empty: exiting right now; keep what it ran
+        cgroup = read_cgroup(path) or static.cgroup
+        if (uid, euid, cmdline, cgroup) == (static.uid, static.euid, static.cmdline, static.cgroup):
+            return static
+        container = static.container if cgroup == static.cgroup else self._resolve_container(cgroup)
+        return replace(static, uid=uid, euid=euid, user=self._users(uid), cmdline=cmdline, cgroup=cgroup,
+                       container=container)
+
     def _read_static_once(self, path: str, stat: StatFields) -> StaticInfo:
         status = read_bytes(f"{path}/status")
         uid, euid = parse_status_ids(status) if status else (None, None)
@@ -392,10 +489,8 @@ class ProcScanner:
                 exe = os.readlink(f"{path}/exe")
             except OSError:  # EACCES (/proc/1/exe here), ENOENT for zombies, ESRCH when gone
                 exe = None
-            raw = read_bytes(f"{path}/cmdline") or b""
-            cmdline = tuple(arg.decode("utf-8", "replace") for arg in raw.rstrip(b"\0").split(b"\0") if raw)
-        cgroup_raw = read_bytes(f"{path}/cgroup") or b""
-        cgroup = tuple(line for line in cgroup_raw.decode("utf-8", "replace").splitlines() if line)
+            cmdline = read_cmdline(path)
+        cgroup = read_cgroup(path)
         return StaticInfo(
             start_ticks=stat.start_ticks,
             comm=stat.comm,

@@ -13,7 +13,6 @@ import psutil
 import pytest
 from conftest import require
 
-from syswatch.probes.containers import container_from_cgroup
 from syswatch.probes.procfs import ProcScanner, parse_stat, tty_name
 
 PYTHON_EXE = os.path.realpath(sys.executable)
@@ -301,27 +300,36 @@ def test_setuid_to_nobody_noticed_within_revalidate_ticks(spawn):
     assert (record.uid, record.euid, record.user) == (65534, 65534, "nobody")
 
 
-def test_revalidation_is_staggered():
-    # Count static re-reads per tick through the container resolver (called once per re-read).
-    reads: list[int] = []
-
-    def counting(lines: tuple[str, ...]):
-        reads[-1] += 1
-        return container_from_cgroup(lines)
-
+def test_revalidation_is_staggered(spawn):
+    # Twelve processes setuid at the same moment. Each is noticed within revalidate_ticks, but on
+    # different ticks (pid % revalidate_ticks): the re-reads are spread, not all on one tick.
+    code = ("import os, sys, time\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "os.setgid(65534); os.setuid(65534)\n"
+            "print('done', flush=True)\n"
+            "time.sleep(300)\n")
+    children = [spawn(code, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(12)]
+    for child in children:
+        assert child.stdout.readline().strip() == "ready"
     revalidate = 4
-    scanner = ProcScanner(revalidate_ticks=revalidate, container_resolver=counting)
-    reads.append(0)
-    total = sum(1 for p in scanner.scan().processes.values() if p.state != "Z")  # zombies stay as read
-    per_tick = []
-    for _ in range(revalidate):
-        reads.append(0)
-        scanner.scan()
-        per_tick.append(reads[-1])
-    # Over one period every pid is re-read about once (a few extra for new or exec'd pids) ...
-    assert total * 0.8 <= sum(per_tick) <= total * 1.5
-    # ... and spread out: no tick takes the whole table at once.
-    assert max(per_tick) < total * 0.6
+    scanner = ProcScanner(revalidate_ticks=revalidate)
+    scanner.scan()
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        assert child.stdout.readline().strip() == "done"
+    noticed: dict[int, int] = {}
+    for tick in range(revalidate):
+        processes = scanner.scan().processes
+        for child in children:
+            if child.pid not in noticed and processes[child.pid].user == "nobody":
+                noticed[child.pid] = tick
+    assert sorted(noticed) == sorted(c.pid for c in children), "a setuid went unnoticed for revalidate_ticks"
+    assert len(set(noticed.values())) >= 3, f"re-reads bunched on ticks {sorted(set(noticed.values()))}"
+    ticks_by_residue = {pid % revalidate: tick for pid, tick in noticed.items()}
+    assert all(noticed[pid] == ticks_by_residue[pid % revalidate] for pid in noticed)
 
 
 def schedstat(pid: int) -> tuple[int, int]:
@@ -437,3 +445,50 @@ def test_pid_reuse_gives_a_fresh_record(spawn):
             second.kill()
             second.wait()
     pytest.fail("could not get the kernel to reuse a pid in 20 tries")
+
+
+def _kept_stat_fds() -> set[str]:
+    """The /proc/*/stat files this test process holds open."""
+    kept = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("/proc/") and target.endswith("/stat"):
+            kept.add(target)
+    return kept
+
+
+def test_stat_files_kept_open_follow_the_task_table(spawn):
+    child = spawn("import time; print('ready', flush=True); time.sleep(300)", stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    before = _kept_stat_fds()
+    scanner = ProcScanner()
+    processes = scanner.scan().processes
+    kept = _kept_stat_fds() - before
+    assert f"/proc/{child.pid}/stat" in kept
+    assert len(kept) >= len(processes) - 5  # one per process (a few may have exited meanwhile)
+    child.kill()
+    child.wait()
+    assert child.pid not in scanner.scan().processes
+    assert f"/proc/{child.pid}/stat" not in _kept_stat_fds()  # closed with the task
+    scanner.close()
+    assert not (_kept_stat_fds() - before)
+
+
+def test_fd_budget_falls_back_to_plain_reads():
+    # With no room for kept fds (a low RLIMIT_NOFILE), every read opens and closes: same results.
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+    try:
+        scanner = ProcScanner()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    before = _kept_stat_fds()
+    first = scanner.scan().processes
+    second = scanner.scan().processes
+    assert len(_kept_stat_fds() - before) <= 32
+    assert os.getpid() in first and os.getpid() in second and len(second) > 32
