@@ -448,27 +448,25 @@ class PeerIndex:
         for name in os.listdir(self.proc_root):
             if not name.isdigit() or int(name) == skip_pid:
                 continue
-            try:
-                fd_dir = os.open(f"{self.proc_root}/{name}/fd", os.O_RDONLY | os.O_DIRECTORY)
-            except OSError:
-                continue  # gone, or a kernel thread
+            fd_dir = f"{self.proc_root}/{name}/fd"
             try:
                 fd_names = os.listdir(fd_dir)
-                if links + len(fd_names) > self.max_links:
-                    complete = False
-                    continue  # skip the giant; smaller processes may still fit
-                links += len(fd_names)
-                for fd_name in fd_names:
-                    try:
-                        target = os.readlink(fd_name, dir_fd=fd_dir)
-                    except OSError:
-                        continue
-                    if target.startswith("pipe:[") or target in wanted:
-                        holders.setdefault(target, []).append((int(name), int(fd_name)))
-            except OSError:
+            except PermissionError:
                 complete = False  # not ours to read (not root): its ends stay unknown
-            finally:
-                os.close(fd_dir)
+                continue
+            except OSError:
+                continue  # gone
+            if links + len(fd_names) > self.max_links:
+                complete = False
+                continue  # skip the giant; smaller processes may still fit
+            links += len(fd_names)
+            for fd_name in fd_names:
+                try:
+                    target = os.readlink(f"{fd_dir}/{fd_name}")
+                except OSError:
+                    continue
+                if target.startswith("pipe:[") or target in wanted:
+                    holders.setdefault(target, []).append((int(name), int(fd_name)))
         self._holders, self._complete = holders, complete
         self._covered = {t for t in holders if t.startswith("pipe:[")} | wanted
         self._scanned_for, self._scanned_at = skip_pid, time.monotonic()
