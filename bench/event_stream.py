@@ -83,7 +83,7 @@ def main() -> int:
             total += 1
             if event.type == "openat" and str(event.args.get("name", "")).startswith(base + "/f") and event.args["flags"] & 3 == 0:
                 opens += 1
-            elif event.type == "execve" and event.args.get("argv", [None, None])[1:2] == [marker]:
+            elif event.type == "execve" and event.args.get("argv", ())[1:2] == (marker,):
                 execs += 1
 
     while any(child.poll() is None for child in children):

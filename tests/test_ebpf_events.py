@@ -49,7 +49,7 @@ def test_exec_arrives_with_argv_and_parent(stream):
     assert child.returncode == 0
     seen = wait_for(stream, lambda e: e.type == "execve" and "syswatch-argv" in e.args.get("argv", []))
     event = next(e for e in seen if e.type == "execve" and "syswatch-argv" in e.args["argv"])
-    assert event.args["argv"] == ["/bin/echo", "syswatch-argv", "two words", ""]
+    assert event.args["argv"] == ("/bin/echo", "syswatch-argv", "two words", "")
     assert event.args["filename"] == "/bin/echo"
     assert event.args["exe"] == "/bin/echo"
     assert event.ret == 0 and event.comm == "echo"
@@ -161,7 +161,7 @@ def test_perf_buffer_fallback_delivers_events():
     try:
         assert probe.state == "on", probe.reason
         subprocess.run(["/bin/echo", "syswatch-perf"], capture_output=True, check=True)
-        wait_for(probe, lambda e: e.type == "execve" and e.args.get("argv") == ["/bin/echo", "syswatch-perf"])
+        wait_for(probe, lambda e: e.type == "execve" and e.args.get("argv") == ("/bin/echo", "syswatch-perf"))
         assert probe.stats().lost == 0
     finally:
         probe.close()

@@ -21,7 +21,9 @@ struct event_t {           // layout mirrored by events.py (HEADER)
     s64 ret;
     s64 a[4];              // integer arguments, meaning per syscall (events.py SPECS)
     u32 kind;
-    u32 argc;              // exec: arguments copied; connect: sockaddr bytes copied
+    u32 argc;              // exec: arguments copied
+    u32 len1;              // bytes used in s1 (with the NUL), 0 when empty
+    u32 len2;              // bytes used in s2
     char comm[16];
     char s1[PATH_LEN];     // first path (or the raw sockaddr for connect)
     char s2[PATH_LEN];     // second path (exec: the binary sched_process_exec resolved)
@@ -76,6 +78,8 @@ static __always_inline struct exec_event_t *begin_event(u32 nr, u32 kind, int ke
     e->kind = kind;
     e->ret = 0;
     e->argc = 0;
+    e->len1 = 0;
+    e->len2 = 0;
     e->a[0] = e->a[1] = e->a[2] = e->a[3] = 0;
     e->s1[0] = 0;
     e->s2[0] = 0;
@@ -93,6 +97,20 @@ static __always_inline int save(struct exec_event_t *x) {
     return 0;
 }
 
+// Records are cut after their last used byte: most events have one short path, and a smaller
+// record is less to copy and more events in the buffer.
+static __always_inline u32 used_size(struct event_t *e) {
+    u32 len = e->len2;
+    u32 base = offsetof(struct event_t, s2);
+    if (!len) {
+        len = e->len1;
+        base = offsetof(struct event_t, s1);
+    }
+    if (len > PATH_LEN)
+        len = PATH_LEN;
+    return base + len;
+}
+
 static __always_inline int finish(void *ctx, int nr, long ret) {
     u32 tid = (u32)bpf_get_current_pid_tgid();
     struct event_t *e = pending.lookup(&tid);
@@ -100,7 +118,7 @@ static __always_inline int finish(void *ctx, int nr, long ret) {
         return 0;
     if (e->nr == nr) {  // else a stale entry from a syscall whose exit we missed
         e->ret = ret;
-        emit(ctx, e, sizeof(*e));
+        emit(ctx, e, used_size(e));
     }
     pending.delete(&tid);
     return 0;
@@ -115,10 +133,14 @@ static __always_inline int path_call(int nr, long a0, const char *p1, long a1, c
     e->a[1] = a1;
     e->a[2] = a2;
     e->a[3] = a3;
-    if (p1)
-        bpf_probe_read_user_str(e->s1, sizeof(e->s1), p1);
-    if (p2)
-        bpf_probe_read_user_str(e->s2, sizeof(e->s2), p2);
+    if (p1) {
+        int n = bpf_probe_read_user_str(e->s1, sizeof(e->s1), p1);
+        e->len1 = n > 0 ? n : 0;
+    }
+    if (p2) {
+        int n = bpf_probe_read_user_str(e->s2, sizeof(e->s2), p2);
+        e->len2 = n > 0 ? n : 0;
+    }
     return save(x);
 }
 
@@ -206,7 +228,7 @@ TRACEPOINT_PROBE(sched, sched_process_fork) {
         return 0;
     x->ev.a[0] = args->parent_pid;
     x->ev.a[1] = args->child_pid;
-    emit(args, &x->ev, sizeof(x->ev));
+    emit(args, &x->ev, offsetof(struct event_t, s1));
     return 0;
 }
 
@@ -224,7 +246,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit) {
 #endif
     struct exec_event_t *x = begin(0, K_EXIT);
     if (x)
-        emit(args, &x->ev, sizeof(x->ev));
+        emit(args, &x->ev, offsetof(struct event_t, s1));
     return 0;
 }
 
@@ -251,7 +273,8 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat2) {
         return 0;
     x->ev.a[0] = args->dfd;
     bpf_probe_read_user(&x->ev.a[1], 3 * sizeof(s64), args->how);  // struct open_how: flags, mode, resolve
-    bpf_probe_read_user_str(x->ev.s1, sizeof(x->ev.s1), args->filename);
+    int n = bpf_probe_read_user_str(x->ev.s1, sizeof(x->ev.s1), args->filename);
+    x->ev.len1 = n > 0 ? n : 0;
     return save(x);
 }
 EXIT_PROBE(openat2)
@@ -341,11 +364,12 @@ TRACEPOINT_PROBE(syscalls, sys_enter_connect) {
     if (!x)
         return 0;
     u32 len = args->addrlen;
-    if (len > sizeof(x->ev.s1))
-        len = sizeof(x->ev.s1);
+    if (len > 128)  // sizeof(struct sockaddr_storage)
+        len = 128;
     x->ev.a[0] = args->fd;
-    x->ev.argc = len;
-    bpf_probe_read_user(x->ev.s1, len & (sizeof(x->ev.s1) - 1), args->uservaddr);
+    len &= sizeof(x->ev.s1) - 1;
+    if (bpf_probe_read_user(x->ev.s1, len, args->uservaddr) == 0)
+        x->ev.len1 = len;
     return save(x);
 }
 EXIT_PROBE(connect)

@@ -46,7 +46,7 @@ def tracepoints() -> list[tuple[str, str]]:
 
 
 K_SYSCALL, K_EXEC, K_FORK, K_EXIT = range(4)
-HEADER = struct.Struct("<QIIIIq4qII16s")  # struct event_t up to s1 (events.c)
+HEADER = struct.Struct("<QIIIIq4qIIII16s")  # struct event_t up to s1 (events.c)
 PATH_LEN = 256
 S1 = HEADER.size
 S2 = S1 + PATH_LEN
@@ -216,7 +216,7 @@ class EventStream(BpfProbe):
         self._received += 1
 
     def decode(self, raw: bytes) -> Event | None:
-        ts, pid, tid, uid, nr, ret, a0, a1, a2, a3, kind, argc, comm = HEADER.unpack_from(raw)
+        ts, pid, tid, uid, nr, ret, a0, a1, a2, a3, kind, argc, len1, _len2, comm = HEADER.unpack_from(raw)
         ints = (a0, a1, a2, a3)
         comm_text = comm.split(b"\0", 1)[0].decode(errors="replace")
         when = ts / 1e9 + self._boot_offset
@@ -235,13 +235,13 @@ class EventStream(BpfProbe):
         if kind == K_EXEC:
             args = self._exec_args(raw, pid, ints, argc, ret)
         else:
-            args = self._syscall_args(name, raw, pid, ints, argc, ret)
+            args = self._syscall_args(name, raw, pid, ints, len1, ret)
         return Event(name, when, pid, tid, self.ppid_of(pid), uid, comm_text, MappingProxyType(args), ret)
 
     def _exec_args(self, raw: bytes, pid: int, ints: tuple[int, ...], argc: int, ret: int) -> dict[str, Any]:
         filename = _cstr(raw, S1)
         path, resolved = decode.resolve_path(pid, _int32(ints[0]), filename, self.proc_root)
-        argv = [part.decode(errors="replace") for part in raw[ARGV:].split(b"\0")[:argc]]
+        argv = tuple(part.decode(errors="replace") for part in raw[ARGV:].split(b"\0")[:argc])
         args: dict[str, Any] = {"filename": path, "argv": argv, "argv_truncated": bool(ints[2]), "resolved": resolved}
         if path != filename:
             args["filename_raw"] = filename
@@ -250,7 +250,7 @@ class EventStream(BpfProbe):
         return args
 
     def _syscall_args(
-        self, name: str, raw: bytes, pid: int, ints: tuple[int, ...], argc: int, ret: int
+        self, name: str, raw: bytes, pid: int, ints: tuple[int, ...], len1: int, ret: int
     ) -> dict[str, Any]:
         spec = SPECS.get(name)
         if spec is None:
@@ -288,7 +288,7 @@ class EventStream(BpfProbe):
         elif name == "ptrace":
             args["request_str"] = decode.PTRACE_REQUESTS.get(args["request"], str(args["request"]))
         elif name == "connect":
-            args.update(decode.sockaddr(raw[S1 : S1 + argc]))
+            args.update(decode.sockaddr(raw[S1 : S1 + len1]))
         return args
 
     # ---- parents
