@@ -5,6 +5,14 @@ one-line reason ("permission denied") instead of data, and the others are still 
 process that exits while being read keeps what was read and is marked `exited`. The TUI calls
 `inspect_process` from a worker thread and renders the result; `syswatch inspect PID --json`
 prints it.
+
+For a UI:
+    inspection = inspect_process(pid, sections=("fds",))    # read only the tab on screen
+    table = inspection.fds                                  # FdTable, or a str saying why not
+    if not table.detailed:                                  # > DETAIL_LIMIT fds: fill the rows shown
+        table = fill_details(pid, table, [row.fd for row in visible_rows])
+    reveal_env(pid, "SECRET")                               # after the user confirmed, never before
+    iter_strings(pid, fd, offset)                           # syswatch.probes.fdpeek: strings of a file
 """
 
 from __future__ import annotations

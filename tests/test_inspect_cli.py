@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 from syswatch.inspect import ProcessNotFound, inspect_process
 from syswatch.probes.fds import PeerIndex
@@ -175,3 +177,41 @@ def test_inspector_data_layer_does_not_import_textual():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_docker_container_process(tmp_path):
+    # A listener inside a real container: its socket is resolved from the container's network
+    # namespace, its namespaces differ from ours, its cgroup names the container, its token is masked.
+    require(
+        shutil.which("docker") is not None
+        and subprocess.run(["docker", "image", "inspect", "syswatch-busybox"], capture_output=True).returncode == 0,
+        "dockerd with image syswatch-busybox (run .ci/start-docker)",
+    )
+    token = "ghp_" + "Zx9" * 12
+    run = subprocess.run(
+        ["docker", "run", "-d", "-e", f"API_TOKEN={token}", "syswatch-busybox", "sh", "-c", "exec nc -l -p 8080"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    container_id = run.stdout.strip()
+    try:
+        pid = int(subprocess.run(["docker", "inspect", "-f", "{{.State.Pid}}", container_id],
+                                 capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        deadline = time.monotonic() + 10
+        while True:  # until nc has bound its socket
+            inspection = inspect_process(pid, full_fds=True)
+            sockets = [f.socket for f in inspection.fds.fds if f.socket is not None]
+            if sockets or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert [(s.local_port, s.state) for s in sockets] == [(8080, "LISTEN")]
+        host_tables = (read_bytes("/proc/net/tcp") or b"") + (read_bytes("/proc/net/tcp6") or b"")
+        assert f" {sockets[0].inode} ".encode() not in host_tables  # only the container's netns has it
+        info = inspection.info
+        assert info.container.id == container_id and info.container.runtime == "docker"
+        differs = {ns.kind for ns in info.namespaces if ns.differs}
+        assert {"net", "mnt", "pid", "uts", "ipc"} <= differs
+        env = {var.name: var for var in inspection.env}
+        assert env["API_TOKEN"].masked and token not in env["API_TOKEN"].value
+        assert env["HOSTNAME"].value == container_id[:12]
+    finally:
+        subprocess.run(["docker", "rm", "-f", container_id], capture_output=True)
