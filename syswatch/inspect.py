@@ -10,7 +10,7 @@ For a UI:
     inspection = inspect_process(pid, sections=("fds",))    # read only the tab on screen
     table = inspection.fds                                  # FdTable, or a str saying why not
     if not table.detailed:                                  # > DETAIL_LIMIT fds: fill the rows shown
-        table = fill_details(pid, table, [row.fd for row in visible_rows])
+        table = fill_details(pid, table, [row.fd for row in visible_rows])  # syswatch.probes.fds
     reveal_env(pid, "SECRET")                               # after the user confirmed, never before
     iter_strings(pid, fd, offset)                           # syswatch.probes.fdpeek: strings of a file
 """
