@@ -86,6 +86,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     counter.start(background=False)  # loaded (or off with its reason) before measuring
     try:
         monitor = Monitor(syscalls=counter)
+        monitor.start()  # the counter is loaded already: this only lets ticks read it
         monitor.include_threads = args.threads
         monitor.tick()
         time.sleep(args.duration)
