@@ -44,6 +44,10 @@ def _add_tui_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--read-only", action="store_true", default=None, help="no kill or other changes")
     parser.add_argument("--interval", type=_seconds, help="refresh interval in seconds (default 1.0)")
     parser.add_argument("--config", help="config file (default ~/.config/syswatch/config.toml)")
+    parser.add_argument(
+        "--show-secrets", action="store_true", default=None,
+        help="show secret-looking values (environment, file strings) in clear; masked by default",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,7 +130,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
     config, errors = load_config(args.config)
     for error in errors:
         print(f"syswatch: {error}", file=sys.stderr)
-    config = config.with_overrides(theme=args.theme, read_only=args.read_only, interval=args.interval)
+    config = config.with_overrides(
+        theme=args.theme, read_only=args.read_only, interval=args.interval, show_secrets=args.show_secrets
+    )
     from syswatch.tui.app import run_app
 
     return run_app(config, config_errors=errors)

@@ -43,9 +43,14 @@ class Config:
     columns: tuple[str, ...] = COLUMN_IDS
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # for App.set_keymap
     read_only: bool = False
+    show_secrets: bool = False  # only from the command line (--show-secrets), never from the file
 
     def with_overrides(
-        self, theme: str | None = None, read_only: bool | None = None, interval: float | None = None
+        self,
+        theme: str | None = None,
+        read_only: bool | None = None,
+        interval: float | None = None,
+        show_secrets: bool | None = None,
     ) -> Config:
         """This config with the command line's choices on top; None means "not given"."""
         changes: dict[str, Any] = {}
@@ -55,6 +60,8 @@ class Config:
             changes["theme"] = theme
         if read_only is not None:
             changes["read_only"] = read_only
+        if show_secrets is not None:
+            changes["show_secrets"] = show_secrets
         if interval is not None:
             if not _is_positive_number(interval):
                 raise ValueError(f"interval: expected a number > 0, got {interval!r}")

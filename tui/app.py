@@ -22,12 +22,16 @@ from textual.widgets import Static
 
 from syswatch.config import Config
 from syswatch.model import ProcessRecord, Snapshot
+from syswatch.probes.fds import PeerIndex
 from syswatch.themes import THEMES, choose_theme
 
 from .dialogs import ConfirmScreen, HelpScreen, PickScreen, signal_choices
 from .header import HostHeader
+from .inspector import PANE_TABS, Inspector
 from .keybar import KeyBar
+from .process_screen import ProcessScreen
 from .process_table import ProcessTable
+from .syscalls_screen import SyscallsScreen
 from .terminal import screen_on_own_fd
 from .view import COLUMNS, ViewOptions, matches
 
@@ -52,7 +56,8 @@ class SnapshotReady(Message):
 MAIN_SCREEN_ACTIONS = frozenset(
     {"help", "search", "search_step", "filter", "toggle_tree", "sort_menu", "sort_step", "invert_sort",
      "user_menu", "toggle_threads", "toggle_kernel_threads", "tag", "tag_children", "untag_all", "kill",
-     "follow", "quit", "cursor", "page", "cursor_to", "scroll_columns", "pid_digit"}
+     "follow", "quit", "cursor", "page", "cursor_to", "scroll_columns", "pid_digit", "inspector_tab",
+     "toggle_inspector", "drill_down", "syscalls_screen"}
 )
 
 
@@ -60,6 +65,8 @@ class SyswatchApp(App):
     TITLE = "syswatch"
     CSS = """
     #main { height: 1fr; }
+    #inspector { height: 45%; min-height: 7; max-height: 30; }
+    #inspector.hidden { display: none; }
     #status { height: 1; background: $surface; color: $foreground 80%; padding: 0 1; }
     #prompt { height: 1; padding: 0 1; background: $panel; display: none; }
     #prompt.visible { display: block; }
@@ -98,6 +105,10 @@ class SyswatchApp(App):
         Binding("left", "scroll_columns(-8)", "Scroll left", id="scroll_left"),
         Binding("right", "scroll_columns(8)", "Scroll right", id="scroll_right"),
         *(Binding(str(d), f"pid_digit({d})", "Jump to pid", id=f"pid_digit_{d}") for d in range(10)),
+        *(Binding(t.key, f"inspector_tab('{t.id}')", t.title, id=f"inspector_{t.id}") for t in PANE_TABS),
+        Binding("v", "toggle_inspector", "Inspector", id="toggle_inspector"),
+        Binding("enter", "drill_down", "Drill down", id="drill_down"),
+        Binding("Y", "syscalls_screen", "Syscalls", id="syscalls_screen"),
     ]
     BINDINGS = [replace(binding, priority=True) for binding in BINDINGS]
 
@@ -114,6 +125,7 @@ class SyswatchApp(App):
         self._pid_digits = ""
         self._pid_digits_at = 0.0
         self._stop = threading.Event()
+        self.peers = PeerIndex()  # shared by the pane and the drill-down: pipe pairing scans are cached
         for theme in THEMES.values():
             self.register_theme(theme)
         self.theme = THEMES[theme_key].name
@@ -124,6 +136,7 @@ class SyswatchApp(App):
         with Vertical(id="main"):
             yield HostHeader(id="header")
             yield ProcessTable(self.options, id="processes")
+            yield Inspector(peers=self.peers, show_secrets=self.config.show_secrets, id="inspector")
             yield Static(id="prompt")
             yield Static(id="status")
             yield KeyBar(read_only=self.config.read_only, id="keybar")
@@ -132,6 +145,10 @@ class SyswatchApp(App):
     @property
     def table(self) -> ProcessTable:
         return self.query_one(ProcessTable)
+
+    @property
+    def inspector(self) -> Inspector:
+        return self.query_one("#inspector", Inspector)
 
     def on_mount(self) -> None:
         if self.config.keymap:
@@ -161,6 +178,10 @@ class SyswatchApp(App):
         self.snapshot = message.snapshot
         self.query_one(HostHeader).show(message.snapshot)
         self.table.show(message.snapshot)
+        self.inspector.show_snapshot(message.snapshot)
+        for screen in self.screen_stack[1:]:
+            if isinstance(screen, (ProcessScreen, SyscallsScreen)):
+                screen.show_snapshot(message.snapshot)
         self._update_status()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -190,6 +211,8 @@ class SyswatchApp(App):
             parts.append(f"following {self.table.follow_pid}")
         if self.table.tagged:
             parts.append(f"{len(self.table.tagged)} tagged")
+        if self.inspector.has_class("hidden"):
+            parts.append("inspector hidden (v)")
         parts.append(f"{len(self.table.rows)} shown")
         if notice:
             parts.append(notice)
@@ -452,6 +475,32 @@ class SyswatchApp(App):
 
     def action_scroll_columns(self, step: int) -> None:
         self.table.scroll_to(x=max(0, round(self.table.scroll_x) + step), animate=False)
+
+    # ----- inspector ---------------------------------------------------------------------------
+
+    def on_process_table_highlighted(self, event: ProcessTable.Highlighted) -> None:
+        self.inspector.follow(event.record)
+
+    def action_inspector_tab(self, tab: str) -> None:
+        self.inspector.remove_class("hidden")
+        self.inspector.set_tab(tab)
+        self._update_status()
+
+    def action_toggle_inspector(self) -> None:
+        self.inspector.toggle_class("hidden")
+        self.inspector.load()
+        self._update_status()
+
+    def action_drill_down(self) -> None:
+        record = self.table.selected
+        if record is None:
+            return
+        self.push_screen(
+            ProcessScreen(record, self.snapshot, self.inspector.tab, self.peers, self.config.show_secrets)
+        )
+
+    def action_syscalls_screen(self) -> None:
+        self.push_screen(SyscallsScreen(self.snapshot))
 
     # ----- help, pid typing -------------------------------------------------------------------
 
