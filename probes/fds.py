@@ -21,11 +21,12 @@ import stat as st
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from signal import Signals
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from .procfs import read_bytes
 from .sockets import SocketInfo, SocketTables, protocol_of_fd
@@ -138,6 +139,7 @@ class FdInfo(NamedTuple):
     @property
     def flags_text(self) -> str:
         return decode_open_flags(self.flags) if self.flags is not None else "?"
+
 
 @dataclass(frozen=True, slots=True)
 class FdTable:
@@ -387,7 +389,7 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 
 def _read_raw(pid: int, proc_root: str, names: list[str] | None, detailed: bool | None) -> tuple[list[FdInfo], bool]:
-    """The fds of pid (all, or those named), unresolved, and whether they were read in detail.
+    """The fds of pid (all, or those named), unresolved, and whether every path's kind is exact.
 
     Raises PermissionError / FileNotFoundError / ProcessLookupError."""
     fd_dir = os.open(f"{proc_root}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)

@@ -10,10 +10,11 @@ import errno
 import grp
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
 from syswatch.model import EMPTY_MAPPING, Container
 from syswatch.secrets import mask_cmdline
@@ -156,7 +157,8 @@ class ProcInfo:
     limits: tuple[Limit, ...] = ()
     oom_score: int | None = None
     oom_score_adj: int | None = None
-    memory: Mapping[str, int] = field(default_factory=lambda: EMPTY_MAPPING)  # bytes: rss, rss_anon, rss_file, shared, swap, ...
+    # bytes: rss, rss_anon, rss_file, shared, swap, virtual, virtual_peak, rss_peak, locked
+    memory: Mapping[str, int] = field(default_factory=lambda: EMPTY_MAPPING)
     errors: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAPPING)  # fact -> why it is missing
 
     @property

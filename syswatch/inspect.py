@@ -18,8 +18,9 @@ For a UI:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 from syswatch.probes.environ import EnvVar, read_environ, reveal
 from syswatch.probes.fds import FdTable, PeerIndex, read_fds
@@ -115,11 +116,15 @@ def inspect_process(
     if "info" in wanted:
         info, lost = _section(lambda: read_info(pid, show_secrets, proc_root))
         gone |= lost
-    if "fds" in wanted:
-        fds, lost = (no_user_space, False) if no_user_space else _section(lambda: read_fds(pid, proc_root, peers, True if full_fds else None))
+    if "fds" in wanted and no_user_space:
+        fds = no_user_space
+    elif "fds" in wanted:
+        fds, lost = _section(lambda: read_fds(pid, proc_root, peers, True if full_fds else None))
         gone |= lost
-    if "env" in wanted:
-        env, lost = (no_user_space, False) if no_user_space else _section(lambda: read_environ(pid, show_secrets, proc_root))
+    if "env" in wanted and no_user_space:
+        env = no_user_space
+    elif "env" in wanted:
+        env, lost = _section(lambda: read_environ(pid, show_secrets, proc_root))
         gone |= lost
     last = _identity(pid, proc_root)
     exited = gone or last is None or last.start_ticks != first.start_ticks

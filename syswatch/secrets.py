@@ -77,7 +77,8 @@ def is_secret_name(name: str) -> bool:
 
 # Credentials with a recognisable shape. Each pattern matches the secret itself.
 SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}\b")),
+    ("AWS access key id",
+     re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}\b")),
     ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")),
     ("GitLab token", re.compile(r"\bgl(?:pat|dt|rt|ptt|ft|imt|agent|oas|soat|cbt)-[A-Za-z0-9_\-]{20,}")),
     ("Slack token", re.compile(r"\bxox[abposer]-[A-Za-z0-9-]{10,}")),
@@ -97,7 +98,10 @@ _SHAPE_TRIGGERS = re.compile(
 )
 # An AWS secret access key: 40 characters of base64 alphabet, of mixed case and with a digit
 # or '/' or '+'. A git commit id (40 lowercase hex) has no upper case, so it does not match.
-_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_SECRET = re.compile(
+    r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9/+])"
+    r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+)
 # `password: hunter2`, `"api_key": "x"`, `token=abc`, `Authorization: Bearer x`: a secret-named key,
 # then the value (after an HTTP auth scheme word, which stays visible). The key starts only where
 # a word does, so a long identifier is not retried at every character.
@@ -180,7 +184,9 @@ def find_secrets(text: str) -> list[Finding]:
         for reason, pattern in SHAPES:
             group = "secret" if "secret" in pattern.groupindex else 0
             spans += [Finding(m.start(group), m.end(group), reason) for m in pattern.finditer(text)]
-    spans += [Finding(m.start(), m.end(), "AWS secret key") for m in _AWS_SECRET.finditer(text) if not is_wordy(m.group())]
+    spans += [
+        Finding(m.start(), m.end(), "AWS secret key") for m in _AWS_SECRET.finditer(text) if not is_wordy(m.group())
+    ]
     if "=" in text or ":" in text:
         for match in _KEY_VALUE.finditer(text):
             if is_secret_name(match.group("key")) and not match.group("value").startswith(MASK[0]):
@@ -253,7 +259,8 @@ PASSWORD_OPTIONS: dict[str, frozenset[str]] = {
 }
 # MySQL-family clients (and 7z, unrar) take the password glued to -p (`-psecret`); a bare `-p` prompts.
 GLUED_P_TOOLS = frozenset({"mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlshow", "mariadb",
-                           "mariadb-dump", "mariadb-admin", "mysqlcheck", "mysqlpump", "7z", "7za", "unrar"})  # fmt: skip
+                           "mariadb-dump", "mariadb-admin", "mysqlcheck", "mysqlpump", "7z", "7za",
+                           "unrar"})  # fmt: skip
 # Options whose value is `user:password` (curl -u, wget --user, smbclient -U user%pass).
 USER_PASS_OPTIONS = frozenset({"-u", "--user", "--proxy-user", "-U"})
 _LONG_OPTION = re.compile(r"^(--?[A-Za-z][A-Za-z0-9_\-.]*)=(.*)$", re.S)

@@ -6,8 +6,8 @@ import itertools
 import subprocess
 
 import pytest
-
 from syswatch.probes.fdpeek import CHUNK_SIZE, NotARegularFile, iter_strings
+
 from syswatch.secrets import MASK
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"

@@ -8,7 +8,6 @@ import os
 import subprocess
 
 import pytest
-
 from syswatch.probes.fds import DETAIL_LIMIT, FdKind, PeerIndex, decode_open_flags, fill_details, read_fds
 
 # The child opens one fd of each kind, reports their numbers as JSON, then waits to be inspected.

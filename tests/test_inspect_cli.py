@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from conftest import require
-
-from syswatch.inspect import ProcessNotFound, inspect_process
 from syswatch.probes.fds import PeerIndex
 from syswatch.probes.procfs import PF_KTHREAD, parse_stat, read_bytes
+
+from syswatch.inspect import ProcessNotFound, inspect_process
 from syswatch.secrets import MASK
 
 SYSWATCH = str(Path(sys.executable).with_name("syswatch"))  # the venv's real entry point

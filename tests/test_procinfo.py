@@ -12,7 +12,6 @@ import time
 
 import pytest
 from conftest import require
-
 from syswatch.probes.procinfo import CAP_LAST, CapSet, read_info
 
 

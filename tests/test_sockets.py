@@ -8,10 +8,9 @@ import subprocess
 import sys
 
 from conftest import require
-
 from syswatch.probes.fds import FdKind, PeerIndex, read_fds
-from syswatch.probes.sockets import SocketTables, parse_inet_table
 from syswatch.probes.procfs import read_bytes
+from syswatch.probes.sockets import SocketTables, parse_inet_table
 
 LISTEN_AND_REPORT = r"""
 import socket, sys
@@ -36,7 +35,7 @@ def test_listener_in_its_own_network_namespace(tmp_path):
     require(os.geteuid() == 0 and shutil.which("unshare") is not None, "needs root and unshare(1)")
     path = str(tmp_path / "named.sock")
     # The child brings up lo in its new namespace so ::1 exists there.
-    child = _start(["unshare", "-n", "sh", "-c", f'ip link set lo up 2>/dev/null; exec "$0" -c "$1" "$2"',
+    child = _start(["unshare", "-n", "sh", "-c", 'ip link set lo up 2>/dev/null; exec "$0" -c "$1" "$2"',
                     sys.executable, LISTEN_AND_REPORT, path])  # fmt: skip
     try:
         line = child.stdout.readline().split()

@@ -7,8 +7,9 @@ leak them; this module only adds the decoded names (open flags, capabilities) sc
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from syswatch.inspect import Inspection
 from syswatch.outputs.snapshot_json import container_to_json
