@@ -1,12 +1,15 @@
 """The /proc scanner: every process (and, on request, every thread) at each tick, cheaply.
 
-Each tick reads only `/proc/PID/stat` (one small read per pid, ~20 µs). The slower files
-(status, cmdline, exe, cgroup) are read when a pid is new, when its stat shows it changed
-(pid reuse: another start time; exec: another comm), and round-robin every
-`revalidate_ticks` ticks (staggered by pid) so a setuid or a cgroup move is picked up too.
-A task whose stat bytes did not change since the last tick gets its previous record back.
-A pid that vanishes between listing and reading, or an entry that is unreadable
-(EACCES on /proc/1/exe here), is tolerated: the record is kept with what could be read.
+Each tick reads only `/proc/PID/stat`, through an fd kept open since the last scan (pread: ~12 µs
+here, against ~22 µs for open+read+close). A task whose stat bytes did not change gets last tick's
+record object back. The slower files (status, cmdline, exe, cgroup) are read when a pid is new or
+its stat shows it changed (pid reuse: another start time; exec: another comm); status, cmdline and
+cgroup are re-read round-robin, one pid in `revalidate_ticks` per tick (staggered by pid), so a
+setuid, a setproctitle or a cgroup move is picked up within that many ticks.
+No half records: a task that exits while it is read is left out (or shown as the zombie it is), and
+one caught mid-exec (new comm, argv not yet set up) keeps last tick's record for up to a second.
+An entry that is unreadable (EACCES on /proc/1/exe here) leaves that field None, never a crash.
+CPU% is per tick, 100 = one core fully busy (htop's convention).
 """
 
 from __future__ import annotations
