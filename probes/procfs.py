@@ -259,8 +259,10 @@ class ProcScanner:
         self._fds, self._next_fds = {}, {}
 
     def __del__(self) -> None:
-        if hasattr(self, "_fds"):
+        try:
             self.close()
+        except Exception:  # half-built, or the interpreter is shutting down: the OS closes them anyway
+            pass
 
     def scan(self) -> ScanResult:
         now = self._clock()
