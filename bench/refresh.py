@@ -151,26 +151,28 @@ class Figure:
 # --- the measurement ------------------------------------------------------------------------------
 
 
-def measure_monitor(seconds: int) -> tuple[Figure, float, list[float]]:
-    """Tick a headless Monitor once a second for `seconds`; CPU per tick by process_time."""
+def prime_monitor() -> tuple[Monitor, float, int]:
+    """A Monitor past its first tick (which reads every process's static files); that tick's CPU."""
     monitor = Monitor()
     started = time.process_time()
-    first = monitor.tick()
-    first_tick = time.process_time() - started
+    processes = len(monitor.tick().processes)
+    return monitor, time.process_time() - started, processes
+
+
+def tick_monitor(monitor: Monitor, seconds: int, processes: int) -> tuple[Figure, list[float]]:
+    """Tick once a second for `seconds`; CPU per tick by process_time."""
     costs: list[float] = []
-    next_at = time.monotonic() + 1.0
     window_start = time.monotonic()
+    next_at = window_start + 1.0
     for _ in range(seconds):
         time.sleep(max(next_at - time.monotonic(), 0))
         next_at += 1.0
         before = time.process_time()
         monitor.tick()
         costs.append(time.process_time() - before)
-    window = time.monotonic() - window_start
-    figure = Figure("syswatch Monitor (headless, 1 s)", window, sum(costs), len(costs),
-                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                    f"{len(first.processes)} processes")
-    return figure, first_tick, costs
+    figure = Figure("syswatch Monitor (headless, 1 s)", time.monotonic() - window_start, sum(costs), len(costs),
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, f"{processes} processes")
+    return figure, costs
 
 
 def tmux_figure(program: TmuxProgram, name: str, cpu_before: float, elapsed: float, refresh_every: float) -> Figure:
@@ -215,11 +217,11 @@ def main() -> int:
         htop = stack.enter_context(TmuxProgram("benchhtop", ["htop", "-d", str(HTOP_DELAY_TENTHS)], "htop"))
         tui = stack.enter_context(tui_program()) if with_tui else None
         time.sleep(5)  # all past start-up (the TUI loads eBPF) and their first full scan
+        headless, first_tick, processes = prime_monitor()
         htop_before = cpu_seconds(htop.pid) or 0.0
         tui_before = (cpu_seconds(tui.pid) or 0.0) if tui else 0.0
-        window_start = time.monotonic()
-        monitor, first_tick, costs = measure_monitor(args.seconds)
-        elapsed = time.monotonic() - window_start
+        monitor, costs = tick_monitor(headless, args.seconds, processes)
+        elapsed = monitor.seconds  # one window for all three
         htop_fig = tmux_figure(htop, f"htop -d {HTOP_DELAY_TENTHS}", htop_before, elapsed, HTOP_DELAY_TENTHS / 10)
         tui_fig = tmux_figure(tui, "syswatch TUI (1 s)", tui_before, elapsed, 1.0) if tui else None
         tui_screen = tui.screen() if tui else ""
