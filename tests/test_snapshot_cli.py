@@ -124,3 +124,22 @@ def test_python_dash_m_works():
                           "--duration", "0"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert any(p["pid"] == 1 for p in json.loads(out.stdout)["processes"])
+
+
+def test_snapshot_reports_a_controlling_tty(spawn):
+    master, slave = os.openpty()
+    try:
+        child = spawn("import fcntl, termios, time\n"
+                      "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
+                      "print('ready', flush=True)\n"
+                      "time.sleep(300)\n",
+                      stdin=slave, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        assert child.stdout.readline().strip() == "ready"
+        out = run("snapshot", "--json", "--duration", "0")
+        assert out.returncode == 0, out.stderr
+        processes = {p["pid"]: p for p in json.loads(out.stdout)["processes"]}
+        assert processes[child.pid]["tty"] == os.ttyname(slave).removeprefix("/dev/")
+        assert processes[os.getppid()]["tty"] != processes[child.pid]["tty"]
+    finally:
+        os.close(master)
+        os.close(slave)
