@@ -52,7 +52,11 @@ class Syscount:
     def __init__(self, extra: list[str]) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            ["/usr/bin/python3", SYSCOUNT, *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+            ["/usr/bin/python3", SYSCOUNT, *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -104,7 +108,9 @@ def main() -> int:
             if stream:
                 stream.drain()
                 stats_ = stream.stats()
-                lost.append(f"{stats_.received} received, {stats_.output_failed} buffer-full, {stats_.queue_dropped} dropped")
+                lost.append(
+                    f"{stats_.received} received, {stats_.output_failed} buffer-full, {stats_.queue_dropped} dropped"
+                )
                 stream.close()
             counter.close()
         else:
@@ -128,15 +134,21 @@ def main() -> int:
     for label, seconds in results.items():
         overhead = seconds - bare
         versus = f"{overhead / ours:.1f}x" if label != "bare" and ours > 0 else ""
-        print(f"{label:34} {seconds:8.3f} {seconds / bare:8.2f}x {overhead:8.3f}s {versus:>21}  {checks.get(label, '')}")
+        print(
+            f"{label:34} {seconds:8.3f} {seconds / bare:8.2f}x {overhead:8.3f}s {versus:>21}  {checks.get(label, '')}"
+        )
     print(
         f"syswatch vs syscount: {results['syswatch counters'] / results['bcc syscount']:.2f}x the time "
         f"(vs syscount -L: {results['syswatch counters'] / results['bcc syscount -L']:.2f}x)"
     )
     if "strace -c -f" in results:
-        print(f"strace -c overhead / syswatch overhead: {(results['strace -c -f'] - bare) / ours:.0f}x (target >= 50x)")
-    print(f"per syscall: syswatch counters {ours / (2 * args.count) * 1e9:.0f} ns, bcc syscount "
-          f"{(results['bcc syscount'] - bare) / (2 * args.count) * 1e9:.0f} ns")
+        print(
+            f"strace -c overhead / syswatch overhead: {(results['strace -c -f'] - bare) / ours:.0f}x (target >= 50x)"
+        )
+    print(
+        f"per syscall: syswatch counters {ours / (2 * args.count) * 1e9:.0f} ns, bcc syscount "
+        f"{(results['bcc syscount'] - bare) / (2 * args.count) * 1e9:.0f} ns"
+    )
     print(
         f"load (compile + attach): counters {loads['syswatch counters']:.2f} s, counters + event stream "
         f"{loads['syswatch counters + event stream']:.2f} s; RSS {rss['before']:.0f} MB before loading, "

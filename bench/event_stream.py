@@ -72,8 +72,16 @@ def main() -> int:
     marker = f"syswatch-bench-{time.time_ns()}"
     usage_before, wall_before = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     children = [
-        subprocess.Popen([sys.executable, "-c", OPENER, str(args.opens), str(args.seconds), base], stdout=subprocess.PIPE, text=True),
-        subprocess.Popen([sys.executable, "-c", EXECER, str(args.execs), str(args.seconds), marker], stdout=subprocess.PIPE, text=True),
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(args.opens), str(args.seconds), base],
+            stdout=subprocess.PIPE,
+            text=True,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-c", EXECER, str(args.execs), str(args.seconds), marker],
+            stdout=subprocess.PIPE,
+            text=True,
+        ),
     ]
     opens = execs = total = 0
 
@@ -81,7 +89,11 @@ def main() -> int:
         nonlocal opens, execs, total
         for event in stream.drain():
             total += 1
-            if event.type == "openat" and str(event.args.get("name", "")).startswith(base + "/f") and event.args["flags"] & 3 == 0:
+            if (
+                event.type == "openat"
+                and str(event.args.get("name", "")).startswith(base + "/f")
+                and event.args["flags"] & 3 == 0
+            ):
                 opens += 1
             elif event.type == "execve" and event.args.get("argv", ())[1:2] == (marker,):
                 execs += 1
@@ -95,7 +107,9 @@ def main() -> int:
     opens_done, execs_done = (int(child.communicate()[0]) for child in children)
     stats = stream.stats()
     stream.close()
-    cpu = (usage_after.ru_utime + usage_after.ru_stime - usage_before.ru_utime - usage_before.ru_stime) / wall * 100
+    cpu = (
+        (usage_after.ru_utime + usage_after.ru_stime - usage_before.ru_utime - usage_before.ru_stime) / wall * 100
+    )
 
     print(f"workload: {args.opens:,} opens/s + {args.execs} execs/s for {args.seconds:g} s")
     print(f"opens: {opens:,} received of {opens_done:,} made ({opens_done / args.seconds:,.0f}/s achieved)")

@@ -60,7 +60,9 @@ def check_privileges() -> Check:
         who = "root" if os.geteuid() == 0 else "CAP_BPF+CAP_PERFMON"
         return Check("privileges", True, who)
     return Check(
-        "privileges", False, reason,
+        "privileges",
+        False,
+        reason,
         "run as root (sudo syswatch), or grant CAP_BPF and CAP_PERFMON (sudo setcap cap_bpf,cap_perfmon+ep <python>)",
     )
 
@@ -69,7 +71,9 @@ def check_bcc() -> Check:
     try:
         module = loader.import_bcc()
     except loader.EbpfUnavailable as error:
-        return Check("bcc", False, str(error), install_hint("python3-bpfcc", "python3-bcc", "install BCC's Python bindings"))
+        return Check(
+            "bcc", False, str(error), install_hint("python3-bpfcc", "python3-bcc", "install BCC's Python bindings")
+        )
     version = getattr(module, "__version__", "?")
     return Check("bcc", True, f"{version} from {os.path.dirname(module.__file__ or '')}")
 
@@ -83,7 +87,9 @@ def check_headers() -> Check:
     if os.path.exists(loader.KHEADERS):
         return Check("kernel headers", True, f"{loader.KHEADERS} ({btf})")
     return Check(
-        "kernel headers", False, f"none for {release} at /lib/modules/{release}/build ({btf}; bcc needs headers)",
+        "kernel headers",
+        False,
+        f"none for {release} at /lib/modules/{release}/build ({btf}; bcc needs headers)",
         install_hint(f"linux-headers-{release}", f"kernel-devel-{release}", f"install the headers for {release}"),
     )
 
@@ -116,7 +122,9 @@ def check_ringbuf() -> Check:
     if loader.ringbuf_supported():
         return Check("ring buffer", True, "BPF ring buffers available")
     return Check(
-        "ring buffer", False, "the kernel refused a BPF ring buffer (Linux < 5.8, or no privileges)",
+        "ring buffer",
+        False,
+        "the kernel refused a BPF ring buffer (Linux < 5.8, or no privileges)",
         "syswatch falls back to perf buffers; for ring buffers run Linux 5.8 or newer as root",
     )
 
@@ -126,14 +134,21 @@ def check_program(name: str, probe: BpfProbe) -> Check:
     try:
         if probe.state == "on":
             return Check(name, True, f"compiled and attached in {probe.load_seconds:.2f} s")
-        return Check(name, False, probe.reason, "fix the failures above; run again to see the compiler's first error")
+        return Check(
+            name, False, probe.reason, "fix the failures above; run again to see the compiler's first error"
+        )
     finally:
         probe.close()
 
 
 def run_checks(out: TextIO) -> bool:
     prerequisites: list[Callable[[], Check | list[Check]]] = [
-        check_privileges, check_bcc, check_headers, check_tracefs, check_tracepoints, check_ringbuf,
+        check_privileges,
+        check_bcc,
+        check_headers,
+        check_tracefs,
+        check_tracepoints,
+        check_ringbuf,
     ]
     all_ok = True
     for step in prerequisites:
@@ -153,5 +168,8 @@ def run_checks(out: TextIO) -> bool:
 
 def main(out: TextIO = sys.stdout) -> int:
     ok = run_checks(out)
-    print("eBPF: ready" if ok else "eBPF: not ready (syswatch still runs, without syscall counts and events)", file=out)
+    print(
+        "eBPF: ready" if ok else "eBPF: not ready (syswatch still runs, without syscall counts and events)",
+        file=out,
+    )
     return 0 if ok else 1

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 from conftest import require
-
-from syswatch.doctor import Check, distro_family
 from syswatch.probes.ebpf.events import tracepoints
 from syswatch.probes.ebpf.loader import unavailable_reason
+
+from syswatch.doctor import Check, distro_family
 
 
 def run_doctor(**kwargs) -> subprocess.CompletedProcess:
@@ -23,7 +23,15 @@ def test_doctor_passes_here_and_prints_each_check():
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout
     assert result.stderr == ""
-    for name in ("privileges", "bcc", "kernel headers", "tracefs", "ring buffer", "syscall counters", "event stream"):
+    for name in (
+        "privileges",
+        "bcc",
+        "kernel headers",
+        "tracefs",
+        "ring buffer",
+        "syscall counters",
+        "event stream",
+    ):
         assert any(line.startswith(f"[ ok ] {name}: ") for line in lines), name
     for call in ("openat", "execve", "connect", "setresuid"):
         assert f"[ ok ] tracepoint syscalls:sys_{{enter,exit}}_{call}: present" in lines
@@ -37,10 +45,7 @@ def test_doctor_passes_here_and_prints_each_check():
 def test_doctor_fails_with_the_fix_when_unprivileged():
     require(os.geteuid() == 0, "needs root to drop to an unprivileged user")
     code = (
-        "import os, sys\n"
-        "from syswatch.doctor import main\n"
-        "os.setgid(65534); os.setuid(65534)\n"
-        "sys.exit(main())\n"
+        "import os, sys\nfrom syswatch.doctor import main\nos.setgid(65534); os.setuid(65534)\nsys.exit(main())\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 1
@@ -52,12 +57,14 @@ def test_doctor_fails_with_the_fix_when_unprivileged():
 
 def test_check_line_shows_fix_only_on_failure():
     assert Check("tracefs", True, "mounted", "mount it").line() == "[ ok ] tracefs: mounted"
-    assert Check("tracefs", False, "not mounted", "mount it").line() == "[FAIL] tracefs: not mounted -> fix: mount it"
+    assert (
+        Check("tracefs", False, "not mounted", "mount it").line() == "[FAIL] tracefs: not mounted -> fix: mount it"
+    )
 
 
 def test_distro_family_reads_os_release(tmp_path):
     release = tmp_path / "os-release"
-    release.write_text('ID=ubuntu\nID_LIKE=debian\n')
+    release.write_text("ID=ubuntu\nID_LIKE=debian\n")
     assert distro_family(str(release)) == "debian"
     release.write_text('ID="rocky"\nID_LIKE="rhel centos fedora"\n')
     assert distro_family(str(release)) == "fedora"

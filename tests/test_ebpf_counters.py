@@ -8,9 +8,13 @@ import time
 
 import pytest
 from conftest import require
-
 from syswatch.probes.ebpf.counters import SyscallCounter
-from syswatch.probes.ebpf.loader import EbpfUnavailable, compile_bpf, import_bcc, unavailable_reason
+from syswatch.probes.ebpf.loader import (
+    EbpfUnavailable,
+    compile_bpf,
+    import_bcc,
+    unavailable_reason,
+)
 
 # The child waits for "go", makes exactly N getppid calls and M failing opens, then reports.
 CHILD = """

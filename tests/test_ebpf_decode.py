@@ -8,9 +8,18 @@ import struct
 import subprocess
 import sys
 
-from syswatch.model import EbpfStatus
 from syswatch.probes.ebpf import combined_status
-from syswatch.probes.ebpf.decode import AT_FDCWD, bit_names, is_open_write, MFD_FLAGS, open_flags, resolve_path, sockaddr
+from syswatch.probes.ebpf.decode import (
+    AT_FDCWD,
+    MFD_FLAGS,
+    bit_names,
+    is_open_write,
+    open_flags,
+    resolve_path,
+    sockaddr,
+)
+
+from syswatch.model import EbpfStatus
 
 
 def test_open_flags_names():
@@ -38,7 +47,9 @@ def test_sockaddr_families():
 
 
 def test_resolve_relative_paths_against_a_real_cwd_and_dirfd(tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], cwd=tmp_path, stdin=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], cwd=tmp_path, stdin=subprocess.PIPE
+    )
     try:
         assert resolve_path(child.pid, AT_FDCWD, "a/../b.txt") == (str(tmp_path / "b.txt"), True)
     finally:

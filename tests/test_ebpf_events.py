@@ -10,10 +10,10 @@ import time
 
 import pytest
 from conftest import require
-
-from syswatch.model import Event
 from syswatch.probes.ebpf.events import EventStream
 from syswatch.probes.ebpf.loader import unavailable_reason
+
+from syswatch.model import Event
 
 
 def require_ebpf() -> None:
@@ -62,7 +62,9 @@ def test_failed_exec_reports_the_error(stream):
     stream.drain()
     with pytest.raises(FileNotFoundError):
         subprocess.run(["/nonexistent/syswatch-prog", "x"])
-    seen = wait_for(stream, lambda e: e.type == "execve" and e.args.get("filename") == "/nonexistent/syswatch-prog")
+    seen = wait_for(
+        stream, lambda e: e.type == "execve" and e.args.get("filename") == "/nonexistent/syswatch-prog"
+    )
     event = next(e for e in seen if e.args.get("filename") == "/nonexistent/syswatch-prog")
     assert event.ret == -2 and "exe" not in event.args
 

@@ -7,8 +7,13 @@ import subprocess
 import sys
 
 from conftest import require
-
-from syswatch.probes.ebpf.loader import EbpfUnavailable, find_bcc, native_stderr, one_line, unavailable_reason
+from syswatch.probes.ebpf.loader import (
+    EbpfUnavailable,
+    find_bcc,
+    native_stderr,
+    one_line,
+    unavailable_reason,
+)
 
 
 def test_empty_search_path_gives_the_install_hint():

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 from conftest import require
-
 from syswatch.probes.ebpf.loader import unavailable_reason
 
 BUSY = "import os, time\nend = time.time() + 30\nwhile time.time() < end:\n    os.getppid()\n"
@@ -18,7 +17,9 @@ def test_snapshot_json_has_syscalls_per_process(spawn):
     busy = spawn(BUSY)
     result = subprocess.run(
         [sys.executable, "-m", "syswatch", "snapshot", "--json", "--duration", "1"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     document = json.loads(result.stdout)
     assert document["ebpf"]["state"] == "on"

@@ -20,6 +20,9 @@ def combined_status(counters: EbpfStatus, events: EbpfStatus) -> EbpfStatus:
         return counters
     reason = {"loading": "event stream loading", "off": f"event stream off: {events.reason}"}.get(events.state, "")
     return EbpfStatus(
-        "on", reason, lost_events=events.lost_events, map_full=counters.map_full,
+        "on",
+        reason,
+        lost_events=events.lost_events,
+        map_full=counters.map_full,
         events_per_second=events.events_per_second,
     )

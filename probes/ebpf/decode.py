@@ -16,8 +16,21 @@ _OPEN_COMPOSITE = [("O_SYNC", os.O_SYNC), ("O_TMPFILE", getattr(os, "O_TMPFILE",
 _OPEN_BITS = [
     (name, getattr(os, name))
     for name in (
-        "O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DSYNC", "O_ASYNC",
-        "O_DIRECT", "O_LARGEFILE", "O_DIRECTORY", "O_NOFOLLOW", "O_NOATIME", "O_CLOEXEC", "O_PATH",
+        "O_CREAT",
+        "O_EXCL",
+        "O_NOCTTY",
+        "O_TRUNC",
+        "O_APPEND",
+        "O_NONBLOCK",
+        "O_DSYNC",
+        "O_ASYNC",
+        "O_DIRECT",
+        "O_LARGEFILE",
+        "O_DIRECTORY",
+        "O_NOFOLLOW",
+        "O_NOATIME",
+        "O_CLOEXEC",
+        "O_PATH",
     )
     if hasattr(os, name)
 ]
@@ -41,7 +54,13 @@ def is_open_write(flags: int) -> bool:
     return flags & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR) or bool(flags & (os.O_CREAT | os.O_TRUNC))
 
 
-MFD_FLAGS = [("MFD_CLOEXEC", 1), ("MFD_ALLOW_SEALING", 2), ("MFD_HUGETLB", 4), ("MFD_NOEXEC_SEAL", 8), ("MFD_EXEC", 16)]
+MFD_FLAGS = [
+    ("MFD_CLOEXEC", 1),
+    ("MFD_ALLOW_SEALING", 2),
+    ("MFD_HUGETLB", 4),
+    ("MFD_NOEXEC_SEAL", 8),
+    ("MFD_EXEC", 16),
+]
 
 
 def bit_names(value: int, table: list[tuple[str, int]]) -> str:
@@ -51,13 +70,32 @@ def bit_names(value: int, table: list[tuple[str, int]]) -> str:
 
 
 PTRACE_REQUESTS = {
-    0: "PTRACE_TRACEME", 1: "PTRACE_PEEKTEXT", 2: "PTRACE_PEEKDATA", 3: "PTRACE_PEEKUSR", 4: "PTRACE_POKETEXT",
-    5: "PTRACE_POKEDATA", 6: "PTRACE_POKEUSR", 7: "PTRACE_CONT", 8: "PTRACE_KILL", 9: "PTRACE_SINGLESTEP",
-    12: "PTRACE_GETREGS", 13: "PTRACE_SETREGS", 14: "PTRACE_GETFPREGS", 15: "PTRACE_SETFPREGS",
-    16: "PTRACE_ATTACH", 17: "PTRACE_DETACH", 24: "PTRACE_SYSCALL", 0x4200: "PTRACE_SETOPTIONS",
-    0x4201: "PTRACE_GETEVENTMSG", 0x4202: "PTRACE_GETSIGINFO", 0x4203: "PTRACE_SETSIGINFO",
-    0x4204: "PTRACE_GETREGSET", 0x4205: "PTRACE_SETREGSET", 0x4206: "PTRACE_SEIZE",
-    0x4207: "PTRACE_INTERRUPT", 0x4208: "PTRACE_LISTEN",
+    0: "PTRACE_TRACEME",
+    1: "PTRACE_PEEKTEXT",
+    2: "PTRACE_PEEKDATA",
+    3: "PTRACE_PEEKUSR",
+    4: "PTRACE_POKETEXT",
+    5: "PTRACE_POKEDATA",
+    6: "PTRACE_POKEUSR",
+    7: "PTRACE_CONT",
+    8: "PTRACE_KILL",
+    9: "PTRACE_SINGLESTEP",
+    12: "PTRACE_GETREGS",
+    13: "PTRACE_SETREGS",
+    14: "PTRACE_GETFPREGS",
+    15: "PTRACE_SETFPREGS",
+    16: "PTRACE_ATTACH",
+    17: "PTRACE_DETACH",
+    24: "PTRACE_SYSCALL",
+    0x4200: "PTRACE_SETOPTIONS",
+    0x4201: "PTRACE_GETEVENTMSG",
+    0x4202: "PTRACE_GETSIGINFO",
+    0x4203: "PTRACE_SETSIGINFO",
+    0x4204: "PTRACE_GETREGSET",
+    0x4205: "PTRACE_SETREGSET",
+    0x4206: "PTRACE_SEIZE",
+    0x4207: "PTRACE_INTERRUPT",
+    0x4208: "PTRACE_LISTEN",
 }
 
 

@@ -23,18 +23,49 @@ from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 from typing import Any, Callable
 
-from syswatch.model import EbpfStatus, Event
 from syswatch.probes.procfs import parse_stat, read_bytes
 
+from syswatch.model import EbpfStatus, Event
+
 from . import decode
-from .loader import BpfProbe, compile_bpf, read_source, ringbuf_supported, tracepoint_exists, tracepoint_format
+from .loader import (
+    BpfProbe,
+    compile_bpf,
+    read_source,
+    ringbuf_supported,
+    tracepoint_exists,
+    tracepoint_format,
+)
 from .syscall_table import syscall_name
 
 # Syscalls traced besides execve (always); each needs sys_enter_X and sys_exit_X on this kernel.
 SYSCALLS = (
-    "execveat", "open", "openat", "openat2", "unlink", "unlinkat", "rmdir", "rename", "renameat",
-    "renameat2", "symlink", "symlinkat", "chmod", "fchmodat", "fchmod", "memfd_create", "connect",
-    "dup2", "dup3", "ptrace", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+    "execveat",
+    "open",
+    "openat",
+    "openat2",
+    "unlink",
+    "unlinkat",
+    "rmdir",
+    "rename",
+    "renameat",
+    "renameat2",
+    "symlink",
+    "symlinkat",
+    "chmod",
+    "fchmodat",
+    "fchmod",
+    "memfd_create",
+    "connect",
+    "dup2",
+    "dup3",
+    "ptrace",
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
 )
 SCHED = ("sched_process_exec", "sched_process_fork", "sched_process_exit")
 
@@ -163,7 +194,8 @@ class EventStream(BpfProbe):
         cflags += [
             f"-DTP_{call}"
             for call in SYSCALLS
-            if tracepoint_exists("syscalls", f"sys_enter_{call}") and tracepoint_exists("syscalls", f"sys_exit_{call}")
+            if tracepoint_exists("syscalls", f"sys_enter_{call}")
+            and tracepoint_exists("syscalls", f"sys_exit_{call}")
         ]
         return compile_bpf(bcc, read_source("events.c"), cflags)  # TRACEPOINT_PROBEs auto-attach
 
@@ -242,7 +274,12 @@ class EventStream(BpfProbe):
         filename = _cstr(raw, S1)
         path, resolved = decode.resolve_path(pid, _int32(ints[0]), filename, self.proc_root)
         argv = tuple(part.decode(errors="replace") for part in raw[ARGV:].split(b"\0")[:argc])
-        args: dict[str, Any] = {"filename": path, "argv": argv, "argv_truncated": bool(ints[2]), "resolved": resolved}
+        args: dict[str, Any] = {
+            "filename": path,
+            "argv": argv,
+            "argv_truncated": bool(ints[2]),
+            "resolved": resolved,
+        }
         if path != filename:
             args["filename_raw"] = filename
         if ret == 0:
@@ -256,7 +293,7 @@ class EventStream(BpfProbe):
         if spec is None:
             return {}
         args: dict[str, Any] = {}
-        for key, value in zip(spec.ints, ints):
+        for key, value in zip(spec.ints, ints[: len(spec.ints)], strict=True):
             if key in _UNSIGNED_32:
                 args[key] = value & 0xFFFFFFFF
             elif key in _SIGNED_32:
@@ -264,7 +301,7 @@ class EventStream(BpfProbe):
             elif key is not None:
                 args[key] = value
         resolved = True
-        for (key, dirfd_slot), offset in zip(spec.paths, (S1, S2)):
+        for (key, dirfd_slot), offset in zip(spec.paths, (S1, S2)[: len(spec.paths)], strict=True):
             text = _cstr(raw, offset)
             if dirfd_slot is None:  # not a path on this host (symlink target, memfd name)
                 args[key] = text

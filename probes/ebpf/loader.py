@@ -93,7 +93,7 @@ def import_bcc(search_paths: list[str] | None = None) -> ModuleType:
         except Exception as error:  # libbcc.so missing or incompatible: OSError, AttributeError...
             for name in [n for n in sys.modules if n == "bcc" or n.startswith("bcc.")]:
                 del sys.modules[name]
-            raise EbpfUnavailable(f"bcc at {location.package_dir} failed to import: {one_line(str(error))}")
+            raise EbpfUnavailable(f"bcc at {location.package_dir} failed to import: {one_line(str(error))}") from error
         return module
 
 
