@@ -5,13 +5,18 @@ measured in one run on this machine.
 
 Each child holds a realistic mix: 70% regular files (several files, read/write/append), 10%
 directories, 10% pipes (both ends in the child), 5% unix socket pairs, 5% TCP listeners on
-127.0.0.1. Measured, median of --repeat runs taken in turns, peer index cold (a fresh PeerIndex each run, so
+127.0.0.1. Measured, median of --repeat runs taken in turns, peer index cold where used (a fresh PeerIndex each run, so
 the scan of every other process's fds for pairing pipes and unix sockets is included):
-  fds tab  the FDs tab's refresh: `read_fds` (every fd's kind, target, socket endpoints, pipe
-           peers; flags/pos read in full up to DETAIL_LIMIT fds) plus `fill_details` for one
+  fds tab  the FDs tab appearing: `read_fds(pair=False)` (every fd's kind, target, socket
+           endpoints; flags/pos read in full up to DETAIL_LIMIT fds) plus `fill_details` for one
            screen of 50 rows, as the TUI does;
-  full     `read_fds(detailed=True)`: fdinfo and stat for every fd (what `syswatch inspect --json` prints);
-  inspect  the whole inspector as the TUI reads it (`inspect_process`: Info, FDs and Env);
+  +pairing `pair_peers` with a cold index: who holds the other end of each pipe and unix
+           socket (a scan of every other process's fds; the TUI runs it after the first paint
+           and reuses it for PeerIndex.ttl seconds; it grows with the host, not with this process);
+  full     `read_fds(detailed=True)`: fdinfo and stat for every fd, paired (what
+           `syswatch inspect --json` prints);
+  inspect  the whole inspector in one call (`inspect_process`: Info, FDs paired, Env);
+  floor    listdir + readlink of every fd in a bare loop: the kernel's share, which no reader avoids;
   lsof -nP `lsof -n -P -p PID` (no name lookups, as syswatch does none);
   lsof     `lsof -p PID` as people type it.
 The largest size is bounded by the open-files hard limit here (20,000; root lacks
@@ -32,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from syswatch.probes.fds import PeerIndex, fill_details, read_fds
+from syswatch.probes.fds import PeerIndex, fill_details, pair_peers, read_fds
 
 from syswatch.inspect import inspect_process
 
@@ -78,8 +83,18 @@ def interleaved_medians(repeat: int, runs: dict[str, Callable[[], object]]) -> d
 
 
 def fds_tab(pid: int) -> None:
-    table = read_fds(pid, peers=PeerIndex())
+    table = read_fds(pid, pair=False)
     fill_details(pid, table, [info.fd for info in table.fds[:50]])
+
+
+def pairing(pid: int) -> None:
+    pair_peers(pid, read_fds(pid, pair=False, detailed=False), PeerIndex())
+
+
+def readlink_floor(pid: int) -> None:
+    fd_dir = f"/proc/{pid}/fd"
+    for name in os.listdir(fd_dir):
+        os.readlink(f"{fd_dir}/{name}")
 
 
 def lsof(args: list[str]) -> None:
@@ -98,7 +113,7 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"open-files hard limit here: {hard}; median of {args.repeat} runs each")
     header = (
-        f"{'fds':>7} {'fds tab':>9} {'full':>9} {'inspect':>9} {'lsof -nP':>9} {'lsof':>9}"
+        f"{'fds':>7} {'floor':>9} {'fds tab':>9} {'+pairing':>9} {'full':>9} {'inspect':>9} {'lsof -nP':>9} {'lsof':>9}"
         f" {'lsof-nP/tab':>12} {'lsof-nP/full':>13} {'lsof/inspect':>13}"
     )
     print(header)
@@ -119,19 +134,21 @@ def main() -> int:
                 ms = interleaved_medians(
                     args.repeat,
                     {
+                        "floor": lambda: readlink_floor(child.pid),
                         "tab": lambda: fds_tab(child.pid),
+                        "pairing": lambda: pairing(child.pid),
                         "full": lambda: read_fds(child.pid, peers=PeerIndex(), detailed=True),
                         "inspect": lambda: inspect_process(child.pid, peers=PeerIndex()),
                         "lsof -nP": lambda: lsof(["-n", "-P", "-p", pid]),
                         "lsof": lambda: lsof(["-p", pid]),
                     },
                 )
-                fds_ms, full_ms, inspect_ms, lsof_np_ms, lsof_ms = ms.values()
+                floor_ms, fds_ms, pairing_ms, full_ms, inspect_ms, lsof_np_ms, lsof_ms = ms.values()
             finally:
                 child.stdin.close()
                 child.wait()
         print(
-            f"{held:>7} {fds_ms:>7.1f}ms {full_ms:>7.1f}ms {inspect_ms:>7.1f}ms {lsof_np_ms:>7.1f}ms {lsof_ms:>7.1f}ms"
+            f"{held:>7} {floor_ms:>7.1f}ms {fds_ms:>7.1f}ms {pairing_ms:>7.1f}ms {full_ms:>7.1f}ms {inspect_ms:>7.1f}ms {lsof_np_ms:>7.1f}ms {lsof_ms:>7.1f}ms"
             f" {lsof_np_ms / fds_ms:>11.1f}x {lsof_np_ms / full_ms:>12.1f}x {lsof_ms / inspect_ms:>12.1f}x"
         )
         failed |= max(fds_ms, inspect_ms) >= lsof_np_ms or (held >= 19000 and fds_ms >= 200)

@@ -147,6 +147,7 @@ class FdTable:
     detailed: bool  # every fd's flags, pos and size were read (False above DETAIL_LIMIT fds)
     kinds_exact: bool  # False when too many distinct paths to stat: a dir opened without O_DIRECTORY shows as file
     notes: tuple[str, ...] = ()  # what could not be resolved, and why
+    paired: bool = False  # pipes and unix sockets were paired with their holders (see pair_peers)
 
     def count_by_kind(self) -> dict[FdKind, int]:
         return dict(Counter(f.kind for f in self.fds))
@@ -509,12 +510,18 @@ DEFAULT_PEERS = PeerIndex()
 
 
 def read_fds(
-    pid: int, proc_root: str = "/proc", peers: PeerIndex | None = None, detailed: bool | None = None
+    pid: int,
+    proc_root: str = "/proc",
+    peers: PeerIndex | None = None,
+    detailed: bool | None = None,
+    pair: bool = True,
 ) -> FdTable:
-    """Every open fd of pid, with sockets resolved and pipes and unix sockets paired.
+    """Every open fd of pid, with sockets resolved and (when pair) pipes and unix sockets paired.
 
     detailed: read every fd's flags, position and size (True), only up to DETAIL_LIMIT fds
     (None, for a viewer: it calls `fill_details` for the rows it shows), or never (False).
+    pair=False leaves pairing, a scan of every other process's fds, to `pair_peers`: a viewer
+    shows the table first and the peers when the scan is done.
     Raises PermissionError when the fd table is not ours to read, FileNotFoundError or
     ProcessLookupError when the process is gone.
     """
@@ -527,11 +534,22 @@ def read_fds(
         notes.append(f"more than {STAT_PATHS_LIMIT} distinct paths: some kinds inferred from path and flags")
     if any(f.kind is FdKind.SOCKET for f in fds):
         fds = _with_sockets(pid, proc_root, fds, notes)
+    table = FdTable(tuple(fds), is_detailed, kinds_exact, tuple(notes))
+    return pair_peers(pid, table, peers, proc_root) if pair else table
+
+
+def pair_peers(pid: int, table: FdTable, peers: PeerIndex | None = None, proc_root: str = "/proc") -> FdTable:
+    """table with each pipe and connected unix socket paired with the processes holding the
+    other end. peers: the index to scan with (default: a shared one, cached for its ttl)."""
+    if table.paired:
+        return table
+    fds = list(table.fds)
+    notes = list(table.notes)
     if any(_other_end(f) for f in fds):
         if peers is None:
             peers = DEFAULT_PEERS if proc_root == DEFAULT_PEERS.proc_root else PeerIndex(proc_root)
         fds = _with_peers(pid, fds, peers, notes)
-    return FdTable(tuple(fds), is_detailed, kinds_exact, tuple(notes))
+    return replace(table, fds=tuple(fds), notes=tuple(notes), paired=True)
 
 
 def fill_details(pid: int, table: FdTable, fd_numbers: Iterable[int], proc_root: str = "/proc") -> FdTable:

@@ -7,10 +7,11 @@ process that exits while being read keeps what was read and is marked `exited`. 
 prints it.
 
 For a UI:
-    inspection = inspect_process(pid, sections=("fds",))    # read only the tab on screen
+    inspection = inspect_process(pid, sections=("fds",), pair=False)  # read only the tab on screen
     table = inspection.fds                                  # FdTable, or a str saying why not
     if not table.detailed:                                  # > DETAIL_LIMIT fds: fill the rows shown
         table = fill_details(pid, table, [row.fd for row in visible_rows])  # syswatch.probes.fds
+    table = pair_peers(pid, table)                          # then, off the UI thread: who holds the other ends
     reveal_env(pid, "SECRET")                               # after the user confirmed, never before
     iter_strings(pid, fd, offset)                           # syswatch.probes.fdpeek: strings of a file
 """
@@ -90,12 +91,14 @@ def inspect_process(
     proc_root: str = "/proc",
     peers: PeerIndex | None = None,
     full_fds: bool = False,
+    pair: bool = True,
 ) -> Inspection:
     """Read the asked sections of pid. Raises ProcessNotFound when there is no such pid.
 
     `sections` lets a UI read only the tab it shows; `peers` lets it share a PeerIndex
-    (pairing pipes and unix sockets scans other processes, cached for a short while). Above DETAIL_LIMIT fds,
-    flags/positions/sizes are read only by `fill_details` for the rows shown, unless full_fds.
+    (pairing pipes and unix sockets scans other processes, cached for a short while); with
+    pair=False a UI pairs later with `pair_peers`. Above DETAIL_LIMIT fds, flags/positions/sizes
+    are read only by `fill_details` for the rows shown, unless full_fds.
     """
     wanted = set(sections)
     unknown = wanted - set(SECTIONS)
@@ -119,7 +122,7 @@ def inspect_process(
     if "fds" in wanted and no_user_space:
         fds = no_user_space
     elif "fds" in wanted:
-        fds, lost = _section(lambda: read_fds(pid, proc_root, peers, True if full_fds else None))
+        fds, lost = _section(lambda: read_fds(pid, proc_root, peers, True if full_fds else None, pair))
         gone |= lost
     if "env" in wanted and no_user_space:
         env = no_user_space

@@ -8,7 +8,15 @@ import os
 import subprocess
 
 import pytest
-from syswatch.probes.fds import DETAIL_LIMIT, FdKind, PeerIndex, decode_open_flags, fill_details, read_fds
+from syswatch.probes.fds import (
+    DETAIL_LIMIT,
+    FdKind,
+    PeerIndex,
+    decode_open_flags,
+    fill_details,
+    pair_peers,
+    read_fds,
+)
 
 # The child opens one fd of each kind, reports their numbers as JSON, then waits to be inspected.
 HOLDER = r"""
@@ -144,6 +152,17 @@ def test_pipe_paired_with_the_process_at_the_other_end(holder):
     assert pipe.kind is FdKind.PIPE and pipe.access == "write"
     assert [(p.pid, p.fd, p.access) for p in pipe.peers] == [(fds["reader"], 0, "read")]
     assert pipe.peers[0].comm.startswith("python")
+
+
+def test_pairing_can_follow_the_first_paint(holder):
+    child, fds, _ = holder
+    table = read_fds(child.pid, pair=False)
+    assert not table.paired and {info.fd: info for info in table.fds}[fds["pipe"]].peers is None
+    paired = pair_peers(child.pid, table, PeerIndex())
+    assert paired.paired
+    pipe = {info.fd: info for info in paired.fds}[fds["pipe"]]
+    assert [(p.pid, p.fd) for p in pipe.peers] == [(fds["reader"], 0)]
+    assert pair_peers(child.pid, paired) is paired  # already paired: nothing to do
 
 
 def test_pipe_to_itself_pairs_its_own_fds(spawn):
