@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from syswatch.probes.fds import PeerIndex, fill_details, pair_peers, read_fds
+from syswatch.probes.fds import FdTable, PeerIndex, fill_details, pair_peers, read_fds
 
 from syswatch.inspect import inspect_process
 
@@ -87,8 +87,8 @@ def fds_tab(pid: int) -> None:
     fill_details(pid, table, [info.fd for info in table.fds[:50]])
 
 
-def pairing(pid: int) -> None:
-    pair_peers(pid, read_fds(pid, pair=False, detailed=False), PeerIndex())
+def pairing(pid: int, table: FdTable) -> None:
+    pair_peers(pid, table, PeerIndex())
 
 
 def readlink_floor(pid: int) -> None:
@@ -131,12 +131,13 @@ def main() -> int:
                 pid = str(child.pid)
                 table = read_fds(child.pid, peers=PeerIndex())
                 assert len(table.fds) >= size, (len(table.fds), size)
+                unpaired = read_fds(child.pid, pair=False)
                 ms = interleaved_medians(
                     args.repeat,
                     {
                         "floor": lambda: readlink_floor(child.pid),
                         "tab": lambda: fds_tab(child.pid),
-                        "pairing": lambda: pairing(child.pid),
+                        "pairing": lambda: pairing(child.pid, unpaired),
                         "full": lambda: read_fds(child.pid, peers=PeerIndex(), detailed=True),
                         "inspect": lambda: inspect_process(child.pid, peers=PeerIndex()),
                         "lsof -nP": lambda: lsof(["-n", "-P", "-p", pid]),

@@ -48,6 +48,7 @@ def fds_to_json(table: FdTable) -> dict[str, Any]:
         "by_kind": {kind.value: n for kind, n in sorted(table.count_by_kind().items())},
         "detailed": table.detailed,
         "kinds_exact": table.kinds_exact,
+        "paired": table.paired,
         "notes": list(table.notes),
         "fds": [fd_to_json(info) for info in table.fds],
     }
