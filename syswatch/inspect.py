@@ -130,7 +130,9 @@ def inspect_process(
         env, lost = _section(lambda: read_environ(pid, show_secrets, proc_root))
         gone |= lost
     last = _identity(pid, proc_root)
-    exited = gone or last is None or last.start_ticks != first.start_ticks
+    # Gone, reused, or died into a zombie meanwhile (a zombie's fd table reads as empty, not as an error).
+    died = last is not None and last.state == "Z" and first.state != "Z"
+    exited = gone or died or last is None or last.start_ticks != first.start_ticks
     notes = _notes(kind, first.ppid, exited)
     if isinstance(fds, FdTable):
         notes += fds.notes
