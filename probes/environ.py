@@ -6,10 +6,11 @@ put there); root on the host can read it for any process, which is exactly why i
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from syswatch.secrets import mask, secret_reason
+
+from .procinfo import read_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +23,7 @@ class EnvVar:
 
 def read_environ_raw(pid: int, proc_root: str = "/proc") -> bytes:
     """The raw block. Raises PermissionError, FileNotFoundError / ProcessLookupError when gone."""
-    fd = os.open(f"{proc_root}/{pid}/environ", os.O_RDONLY)
-    try:
-        chunks = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    return read_file(f"{proc_root}/{pid}/environ")
 
 
 def parse_environ(raw: bytes) -> list[tuple[str, str]]:

@@ -166,6 +166,19 @@ class ProcInfo:
         return self.state == "Z"
 
 
+def read_file(path: str) -> bytes:
+    """The whole file; unlike procfs.read_bytes it raises, because the inspector says *why*
+    a fact is missing (permission denied vs exited)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def describe_error(error: OSError) -> str:
     if error.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
@@ -250,24 +263,17 @@ class _Facts:
         self.base = base
         self.errors: dict[str, str] = {}
 
-    def get(self, name: str, read: Callable[[], T], why_missing: str | None = None) -> T | None:
+    def get(self, name: str, read: Callable[[], T]) -> T | None:
         try:
             return read()
         except OSError as error:
-            self.errors[name] = why_missing or describe_error(error)
+            self.errors[name] = describe_error(error)
         except ValueError:
             self.errors[name] = "unparsable"
         return None
 
     def read(self, name: str) -> bytes:
-        fd = os.open(f"{self.base}/{name}", os.O_RDONLY)
-        try:
-            chunks = []
-            while chunk := os.read(fd, 65536):
-                chunks.append(chunk)
-            return b"".join(chunks)
-        finally:
-            os.close(fd)
+        return read_file(f"{self.base}/{name}")
 
     def link(self, name: str) -> str:
         return os.readlink(f"{self.base}/{name}")
