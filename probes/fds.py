@@ -425,12 +425,13 @@ def _comm(pid: int, proc_root: str) -> str:
 
 
 class PeerIndex:
-    """Who holds which pipe or socket: a scan of the other processes' fd links, bounded and cached.
+    """Who holds which pipe or socket: a scan of every process's fd links, bounded and cached.
 
-    Pairing needs the other processes' fd tables. A scan records every pipe it sees (and the
-    sockets asked for), so the next refresh of the same process within `ttl` seconds reuses it.
-    The scan skips the inspected process (its own fds are already read) and any process whose
-    fds would take it past `max_links` links; then ends without a holder found are unknown.
+    Pairing needs the other processes' fd tables. A scan records every pipe and socket it sees,
+    so refreshes within `ttl` seconds reuse it, for the same process or the next one selected.
+    It skips processes whose fds would take it past `max_links` links (then ends without a
+    holder found are unknown), and the inspected process itself when that one is big (its
+    links were just read). A target the scan did not see makes a new scan: it may be new.
     """
 
     def __init__(self, proc_root: str = "/proc", ttl: float = 5.0, max_links: int = 200_000) -> None:
@@ -439,12 +440,12 @@ class PeerIndex:
         self.max_links = max_links
         self._lock = threading.Lock()
         self._scanned_at = float("-inf")
-        self._scanned_for: int | None = None
+        self._skipped: int | None = None  # the pid the cached scan did not read
         self._covered: set[str] = set()  # link targets the cached scan answers for
         self._holders: dict[str, list[tuple[int, int]]] = {}  # "pipe:[N]" / "socket:[N]" -> [(pid, fd)]
         self._complete = True
 
-    def _scan(self, skip_pid: int, wanted: set[str]) -> None:
+    def _scan(self, skip_pid: int | None, wanted: set[str]) -> None:
         holders: dict[str, list[tuple[int, int]]] = {}
         links = 0
         complete = True
@@ -468,36 +469,34 @@ class PeerIndex:
                     target = os.readlink(f"{fd_dir}/{fd_name}")
                 except OSError:
                     continue
-                if target.startswith("pipe:[") or target in wanted:
+                if target.startswith(("pipe:[", "socket:[")):
                     holders.setdefault(target, []).append((int(name), int(fd_name)))
         self._holders, self._complete = holders, complete
-        self._covered = {t for t in holders if t.startswith("pipe:[")} | wanted
-        self._scanned_for, self._scanned_at = skip_pid, time.monotonic()
+        self._covered = holders.keys() | wanted
+        self._skipped, self._scanned_at = skip_pid, time.monotonic()
 
-    def holders(self, pid: int, fds: list[FdInfo], targets: set[str]) -> dict[str, list[Peer]]:
-        """Every holder of each target ("pipe:[N]", "socket:[N]"), pid's own fds included.
-
-        A target is missing from the result when its holders are unknown (the scan was
-        incomplete and found none); an empty list means nobody holds it.
-        """
+    def holders(self, pid: int, fds: list[FdInfo], targets: set[str]) -> tuple[dict[str, list[Peer]], bool]:
+        """Every holder found of each target ("pipe:[N]", "socket:[N]"), pid's own fds included,
+        and whether the scan read every process (if not, more holders may exist)."""
+        skip = pid if len(fds) > DETAIL_LIMIT else None
         with self._lock:
-            fresh = time.monotonic() - self._scanned_at < self.ttl and self._scanned_for == pid
+            fresh = time.monotonic() - self._scanned_at < self.ttl and self._skipped in (None, pid)
             if not (fresh and targets <= self._covered):
-                self._scan(pid, targets)
+                self._scan(skip, targets)
             holders, complete = self._holders, self._complete
-        comms: dict[int, str] = {}
+        own: dict[str, list[FdInfo]] = {}
+        for f in fds:
+            if f.target in targets:
+                own.setdefault(f.target, []).append(f)
+        comms: dict[int, str] = {pid: _comm(pid, self.proc_root)}
         found: dict[str, list[Peer]] = {}
         for target in targets:
-            if target in holders or complete:
-                found[target] = [
-                    Peer(p, comms.setdefault(p, _comm(p, self.proc_root)), fd, self._access_of(p, fd))
-                    for p, fd in holders.get(target, ())
-                ]
-        own_comm = _comm(pid, self.proc_root)
-        for f in fds:
-            if f.target in found:
-                found[f.target].append(Peer(pid, own_comm, f.fd, f.access))
-        return found
+            others = [(p, fd) for p, fd in holders.get(target, ()) if p != pid]  # pid's own: fresh, below
+            found[target] = [
+                Peer(p, comms.setdefault(p, _comm(p, self.proc_root)), fd, self._access_of(p, fd))
+                for p, fd in others
+            ] + [Peer(pid, comms[pid], f.fd, f.access) for f in own.get(target, ())]
+        return found, complete
 
     def _access_of(self, pid: int, fd: int) -> str:
         try:
@@ -596,13 +595,16 @@ def _other_end(info: FdInfo) -> str | None:
 
 def _with_peers(pid: int, fds: list[FdInfo], index: PeerIndex, notes: list[str]) -> list[FdInfo]:
     ends = [_other_end(info) for info in fds]
-    holders = index.holders(pid, fds, {end for end in ends if end})
+    holders, complete = index.holders(pid, fds, {end for end in ends if end})
     out = list(fds)
     unknown = False
     for position, (info, end) in enumerate(zip(fds, ends)):
-        if end in holders:
-            out[position] = info._replace(peers=tuple(p for p in holders[end] if (p.pid, p.fd) != (pid, info.fd)))
-        elif end:
+        if not end:
+            continue
+        others = tuple(p for p in holders[end] if (p.pid, p.fd) != (pid, info.fd))
+        if others or complete:  # nobody found by an incomplete scan: unknown, not "nobody"
+            out[position] = info._replace(peers=others)
+        else:
             unknown = True
     if unknown:
         notes.append("some peers unknown: other fd tables unreadable or over the scan bound")

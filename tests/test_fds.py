@@ -165,6 +165,30 @@ def test_pairing_can_follow_the_first_paint(holder):
     assert pair_peers(child.pid, paired) is paired  # already paired: nothing to do
 
 
+def test_one_scan_serves_the_next_process_within_ttl(holder, spawn):
+    other = spawn(
+        "import os, sys\nr, w = os.pipe()\nprint(r, flush=True)\nsys.stdin.read()",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    read_end = int(other.stdout.readline())
+    child, fds, _ = holder
+    scans = []
+
+    class Counting(PeerIndex):
+        def _scan(self, skip_pid, wanted):
+            scans.append(skip_pid)
+            super()._scan(skip_pid, wanted)
+
+    index = Counting(ttl=60)
+    first = {f.fd: f for f in read_fds(child.pid, peers=index).fds}
+    second = {f.fd: f for f in read_fds(other.pid, peers=index).fds}
+    assert scans == [None]  # small processes are scanned with everyone else, once
+    assert [(p.pid, p.fd) for p in first[fds["pipe"]].peers] == [(fds["reader"], 0)]
+    assert [p.pid for p in second[read_end].peers] == [other.pid]
+
+
 def test_pipe_to_itself_pairs_its_own_fds(spawn):
     child = spawn(
         "import os, sys\nr, w = os.pipe()\nprint(r, w, flush=True)\nsys.stdin.read()",

@@ -141,7 +141,7 @@ class _KillingPeerIndex(PeerIndex):
     """Kills the inspected process while its fds are being resolved: a real exit mid-read."""
 
     def holders(self, pid, fds, targets):
-        found = super().holders(pid, fds, targets)
+        found = super().holders(pid, fds, targets)  # (holders, complete)
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
         while os.path.exists(f"/proc/{pid}/fd/0") and time.monotonic() < deadline:
