@@ -167,3 +167,61 @@ def test_perf_buffer_fallback_delivers_events():
         assert probe.stats().lost == 0
     finally:
         probe.close()
+
+
+def test_fork_exit_and_exec_from_a_thread(stream):
+    """The exec of a non-leader thread reaches us through sched_process_exec's old_pid."""
+    stream.drain()
+    code = (
+        "import os, threading\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(3)\n"
+        "os.waitpid(pid, 0)\n"
+        "print(pid, flush=True)\n"
+        "threading.Thread(target=os.execv, args=('/bin/echo', ['/bin/echo', 'from-a-thread'])).start()\n"
+        "threading.Event().wait(10)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    grandchild = int(child.stdout.readline())
+    assert child.stdout.read().strip() == "from-a-thread"
+    child.wait()
+    seen = wait_for(stream, lambda e: e.type == "execve" and e.args.get("argv") == ("/bin/echo", "from-a-thread"))
+    clone = next(e for e in seen if e.type == "clone" and e.ret == grandchild)
+    assert clone.pid == child.pid and clone.args["child_tid"] == grandchild
+    exited = next(e for e in seen if e.type == "procexit" and e.pid == grandchild)
+    assert exited.ppid == child.pid
+    execve = next(e for e in seen if e.type == "execve" and e.args.get("argv") == ("/bin/echo", "from-a-thread"))
+    assert execve.pid == execve.tid == child.pid and execve.ret == 0 and execve.comm == "echo"
+
+
+def test_ptrace_openat2_symlink_rmdir_fchmod_setresuid(stream, tmp_path):
+    stream.drain()
+    code = (
+        "import ctypes, os, struct\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "libc.ptrace(0, 0, 0, 0)\n"  # PTRACE_TRACEME
+        f"base = {str(tmp_path)!r}\n"
+        "how = ctypes.create_string_buffer(struct.pack('QQQ', os.O_RDONLY, 0, 0))\n"
+        "fd = libc.syscall(437, -100, (base + '/t').encode(), how, 24)\n"  # openat2: ENOENT
+        "os.symlink('/etc/hostname', base + '/link')\n"
+        "os.mkdir(base + '/d'); os.rmdir(base + '/d')\n"
+        "fd = os.open(base + '/link', os.O_RDONLY)\n"
+        "os.fchmod(os.open(base + '/m', os.O_CREAT | os.O_WRONLY, 0o600), 0o604)\n"
+        "os.setresuid(-1, -1, -1)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], check=True)
+    assert child.returncode == 0
+    seen = wait_for(stream, lambda e: e.type == "setresuid")
+    ptrace = next(e for e in seen if e.type == "ptrace")
+    assert ptrace.args["request_str"] == "PTRACE_TRACEME" and ptrace.ret == 0
+    openat2 = next(e for e in seen if e.type == "openat2")
+    assert openat2.args["name"] == str(tmp_path / "t") and openat2.args["flags_str"] == "O_RDONLY"
+    assert openat2.ret == -2
+    link = next(e for e in seen if e.type in ("symlink", "symlinkat"))
+    assert link.args["target"] == "/etc/hostname" and link.args["linkpath"] == str(tmp_path / "link")
+    assert any(e.type in ("rmdir", "unlinkat") and str(tmp_path / "d") in e.args.values() for e in seen)
+    fchmod = next(e for e in seen if e.type == "fchmod")
+    assert fchmod.args["mode_str"] == "0604" and fchmod.ret == 0
+    setresuid = next(e for e in seen if e.type == "setresuid")
+    assert setresuid.args["ruid"] == setresuid.args["euid"] == 0xFFFFFFFF  # -1: leave unchanged
