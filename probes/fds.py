@@ -31,7 +31,7 @@ from typing import NamedTuple
 from .procfs import read_bytes
 from .sockets import SocketInfo, SocketTables, protocol_of_fd
 
-DETAIL_LIMIT = 4096  # read fdinfo and stat for every fd when the process has at most this many
+DETAIL_LIMIT = 1024  # read fdinfo and stat for every fd when the process has at most this many
 STAT_PATHS_LIMIT = 4096  # above DETAIL_LIMIT: at most this many distinct paths are stat'ed for their kind
 PARALLEL_ABOVE = 512  # below this, a thread pool costs more than it saves
 WORKERS = min(4, os.cpu_count() or 1)
