@@ -22,6 +22,8 @@ from .loader import BpfProbe, compile_bpf, read_source
 from .syscall_table import SYSCALL_NUMBERS, syscall_name
 
 Totals = dict[int, list[int]]  # syscall nr -> [calls, errors, ns]
+VALUE_SIZE = 24  # struct val_t in counters.c
+COUNTS_MEMORY = 32 << 20  # bytes the per-cpu counts map may preallocate
 
 
 def _counts(totals: Totals) -> tuple[SyscallCount, ...]:
@@ -36,7 +38,7 @@ class SyscallCounter(BpfProbe):
     def __init__(
         self,
         exclude_pid: int | None = None,
-        count_entries: int = 16384,
+        count_entries: int | None = None,  # None: 16384, fewer on many-cpu hosts (see _build)
         start_entries: int = 32768,
         proc_root: str = "/proc",
     ) -> None:
@@ -50,6 +52,10 @@ class SyscallCounter(BpfProbe):
         self._cumulative_rows: dict[int, tuple[SyscallCount, ...]] = {}  # reused while a pid is idle
 
     def _build(self, bcc: ModuleType) -> Any:
+        if self.count_entries is None:
+            # a per-cpu hash preallocates entries x cpus values: keep it within COUNTS_MEMORY
+            cpus = len(bcc.utils.get_possible_cpus())
+            self.count_entries = max(2048, min(16384, COUNTS_MEMORY // (VALUE_SIZE * cpus)))
         cflags = [
             f"-DSELF_TGID={self.exclude_pid}",
             f"-DSTART_ENTRIES={self.start_entries}",
