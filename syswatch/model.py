@@ -151,7 +151,7 @@ class EbpfStatus:
             return f"eBPF: off: {self.reason}" if self.reason else "eBPF: off"
         if self.state == "loading":
             return "eBPF: loading…"
-        return "eBPF: on"
+        return f"eBPF: on ({self.reason})" if self.reason else "eBPF: on"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +185,7 @@ class Snapshot:
     threads: Mapping[int, ProcessRecord] = field(default_factory=lambda: EMPTY_MAPPING)  # by tid
     syscalls: Mapping[int, SyscallStats] = field(default_factory=lambda: EMPTY_MAPPING)  # by tgid
     ebpf: EbpfStatus = field(default_factory=lambda: EbpfStatus("off", "not started"))
-    alerts: tuple[Alert, ...] = ()  # alerts raised since the previous snapshot
+    events: tuple[Event, ...] = ()  # kernel events (exec, open, connect, ...) since the previous snapshot
 
     def children_of(self) -> dict[int, list[int]]:
         """ppid -> child pids, for drawing the tree."""

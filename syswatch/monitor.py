@@ -12,7 +12,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Callable, Protocol
 
-from syswatch.model import Container, EbpfStatus, ProcessRecord, Snapshot, SyscallStats
+from syswatch.model import Container, EbpfStatus, Event, ProcessRecord, Snapshot, SyscallStats
+from syswatch.probes.ebpf import combined_status
 from syswatch.probes.docker_api import DockerNames
 from syswatch.probes.procfs import ProcScanner
 from syswatch.probes.system import SystemProbe
@@ -26,6 +27,16 @@ class SyscallSource(Protocol):
     def status(self) -> EbpfStatus: ...
 
     def read(self, interval: float) -> dict[int, SyscallStats]: ...
+
+
+class EventSource(Protocol):
+    """The kernel event stream (syswatch.probes.ebpf.events.EventStream)."""
+
+    def start(self) -> None: ...
+
+    def status(self) -> EbpfStatus: ...
+
+    def drain(self) -> list[Event]: ...
 
 
 class ContainerNames(Protocol):
@@ -43,9 +54,11 @@ class Monitor:
         syscalls: SyscallSource | None = None,
         system: SystemProbe | None = None,
         container_names: ContainerNames | None = None,
+        events: EventSource | None = None,
     ) -> None:
         self.scanner = scanner or ProcScanner()
         self.syscalls = syscalls
+        self.events = events
         self.system = system or SystemProbe()
         self.container_names = container_names if container_names is not None else DockerNames()
         self._named: dict[int, tuple[ProcessRecord, ProcessRecord]] = {}  # task id -> (scanned, named)
@@ -69,6 +82,8 @@ class Monitor:
         self._probes_started = True
         if self.syscalls is not None:
             self.syscalls.start()
+        if self.events is not None:
+            self.events.start()
 
     def tick(self) -> Snapshot:
         with self._lock:
@@ -79,13 +94,7 @@ class Monitor:
             self._named = named
             threads_total = sum(p.threads for p in scan.processes.values() if not p.is_kernel_thread)
             system = self.system.read(scan.processes, threads_total)
-            if self.syscalls is not None and not self._probes_started:
-                ebpf, syscalls = EbpfStatus("loading"), {}  # start() is on its way
-            elif self.syscalls is not None:
-                ebpf = self.syscalls.status()
-                syscalls = self.syscalls.read(scan.elapsed) if ebpf.state == "on" else {}
-            else:
-                ebpf, syscalls = EbpfStatus("off", "not enabled"), {}
+            ebpf, syscalls, events = self._read_ebpf(scan.elapsed)
             self._seq += 1
             return Snapshot(
                 seq=self._seq,
@@ -96,7 +105,22 @@ class Monitor:
                 threads=MappingProxyType(threads),
                 syscalls=MappingProxyType(syscalls),
                 ebpf=ebpf,
+                events=events,
             )
+
+    def _read_ebpf(self, elapsed: float) -> tuple[EbpfStatus, dict[int, SyscallStats], tuple[Event, ...]]:
+        """The eBPF status for the header, the syscall counts and the events of this tick."""
+        if self.syscalls is None:
+            return EbpfStatus("off", "not enabled"), {}, ()
+        if not self._probes_started:
+            return EbpfStatus("loading"), {}, ()  # start() is on its way
+        status = self.syscalls.status()
+        syscalls = self.syscalls.read(elapsed) if status.state == "on" else {}
+        if self.events is None:
+            return status, syscalls, ()
+        # Drained every tick, so the stream's bounded queue never overflows while nobody reads it.
+        events = tuple(self.events.drain())
+        return combined_status(status, self.events.status()), syscalls, events
 
     def _with_names(
         self, records: dict[int, ProcessRecord], named: dict[int, tuple[ProcessRecord, ProcessRecord]]

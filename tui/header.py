@@ -7,7 +7,7 @@ from textual.widget import Widget
 
 from syswatch.model import Snapshot
 
-from .view import human_bytes
+from .view import human_bytes, rate
 
 
 def uptime_text(seconds: float) -> str:
@@ -65,8 +65,10 @@ class HostHeader(Widget):
         ebpf_style = {"on": "bold green", "loading": "yellow"}.get(ebpf.state, "bold red")
         title.append("  ")
         title.append(ebpf.label, style=ebpf_style)
-        if ebpf.state == "on" and (ebpf.lost_events or ebpf.map_full):
-            title.append(f" (lost {ebpf.lost_events}, map full {ebpf.map_full})", style="bold red")
+        if ebpf.state == "on":
+            title.append(f" {rate(ebpf.events_per_second)} ev/s")
+            if ebpf.lost_events or ebpf.map_full:
+                title.append(f" lost {ebpf.lost_events} map-full {ebpf.map_full}", style="bold red")
         title.append(f"  up {uptime_text(system.uptime)}  ")
         title.append("load {:.2f} {:.2f} {:.2f}  ".format(*system.load))
         title.append(
