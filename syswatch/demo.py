@@ -130,3 +130,9 @@ class DemoSource:
     def tick(self) -> Snapshot:
         self._seq += 1
         return demo_snapshot(self._seq)
+
+    def inspect(self, pid: int, section: str, show_secrets: bool = False) -> object:
+        """The inspector's reading of a demo process: fixed data, never this machine's /proc."""
+        from syswatch.demo_inspect import demo_section
+
+        return demo_section(pid, section, show_secrets)

@@ -323,3 +323,21 @@ async def test_pane_toggles_and_fits_80x24(secret_child):
         assert "masked" not in screen_text(app)
         await pilot.press("v")
         await wait_for_text(pilot, "variables · 2 masked")
+
+
+async def test_demo_host_answers_for_its_own_pids_with_secrets_masked():
+    """Screenshots use the demo host: its inspector must show the demo's data, not this
+    machine's process with the same pid, and must mask like the live path does."""
+    from syswatch.demo import DemoSource
+
+    app = SyswatchApp(FAST, DemoSource())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await first_snapshot(app, pilot)
+        await pilot.press(*"1230", "i", "enter")
+        screen = await wait_for_text(pilot, "python3 app.py --port 8080 --db-password=••••")
+        assert "s3cr3t" not in screen
+        await pilot.press("e")
+        screen = await wait_for_text(pilot, "AWS_SECRET_ACCESS_KEY=••••")
+        assert "wJalrXUtnFEMI" not in screen and "s3cr3t" not in screen
+        await pilot.press("r")  # reveal reads /proc afresh: refused on the demo host
+        assert isinstance(app.screen, ProcessScreen)

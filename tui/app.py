@@ -17,6 +17,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Static
 
@@ -136,7 +137,7 @@ class SyswatchApp(App):
         with Vertical(id="main"):
             yield HostHeader(id="header")
             yield ProcessTable(self.options, id="processes")
-            yield Inspector(peers=self.peers, show_secrets=self.config.show_secrets, id="inspector")
+            yield Inspector(peers=self.peers, show_secrets=self.config.show_secrets, reader=self._reader(), id="inspector")
             yield Static(id="prompt")
             yield Static(id="status")
             yield KeyBar(read_only=self.config.read_only, id="keybar")
@@ -176,13 +177,16 @@ class SyswatchApp(App):
         if self.snapshot is None:
             self.call_after_refresh(self.source.start)  # eBPF loads once the first frame is drawn
         self.snapshot = message.snapshot
-        self.query_one(HostHeader).show(message.snapshot)
-        self.table.show(message.snapshot)
-        self.inspector.show_snapshot(message.snapshot)
-        for screen in self.screen_stack[1:]:
-            if isinstance(screen, (ProcessScreen, SyscallsScreen)):
-                screen.show_snapshot(message.snapshot)
-        self._update_status()
+        try:
+            self.query_one(HostHeader).show(message.snapshot)
+            self.table.show(message.snapshot)
+            self.inspector.show_snapshot(message.snapshot)
+            for screen in self.screen_stack[1:]:
+                if isinstance(screen, (ProcessScreen, SyscallsScreen)):
+                    screen.show_snapshot(message.snapshot)
+            self._update_status()
+        except NoMatches:
+            pass  # a tick that lands while the app shuts down finds its widgets already removed
 
     def on_resize(self, event: events.Resize) -> None:
         too_small = event.size.width < MIN_WIDTH or event.size.height < MIN_HEIGHT
@@ -478,6 +482,10 @@ class SyswatchApp(App):
 
     # ----- inspector ---------------------------------------------------------------------------
 
+    def _reader(self):
+        """The demo host answers for its own processes; otherwise the inspector reads /proc."""
+        return getattr(self.source, "inspect", None)
+
     def on_process_table_highlighted(self, event: ProcessTable.Highlighted) -> None:
         self.inspector.follow(event.record)
 
@@ -496,7 +504,7 @@ class SyswatchApp(App):
         if record is None:
             return
         self.push_screen(
-            ProcessScreen(record, self.snapshot, self.inspector.tab, self.peers, self.config.show_secrets)
+            ProcessScreen(record, self.snapshot, self.inspector.tab, self.peers, self.config.show_secrets, self._reader())
         )
 
     def action_syscalls_screen(self) -> None:
@@ -531,11 +539,14 @@ class SyswatchApp(App):
 def run_app(config: Config, config_errors: list[str] | None = None) -> int:
     from syswatch.monitor import Monitor
     from syswatch.probes.ebpf.counters import SyscallCounter
+    from syswatch.probes.ebpf.events import EventStream
 
-    counter = SyscallCounter()  # the app starts it after the first frame; "eBPF: loading…" till then
+    # The app starts both after its first frame; the header says "eBPF: loading…" till then.
+    counter, events = SyscallCounter(), EventStream()
     try:
         with screen_on_own_fd():
-            SyswatchApp(config, Monitor(syscalls=counter), config_errors).run()
+            SyswatchApp(config, Monitor(syscalls=counter, events=events), config_errors).run()
     finally:
+        events.close()
         counter.close()
     return 0

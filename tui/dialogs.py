@@ -112,6 +112,11 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("F9 k", "send a signal (asks first; off with --read-only)"),
     ("F", "follow the selected process when the list re-sorts"),
     ("0-9", "jump to a pid"),
+    ("y l e i", "inspector tab: syscalls, open files, environment, info"),
+    ("v", "hide / show the inspector"),
+    ("Enter", "the process full screen (Esc / Backspace back): h threads, c children, f fd kind, "
+              "s sort, / search, r reveal a masked value (asks first), p peek into a file"),
+    ("Y", "syscalls of all processes: top syscalls and top processes"),
     ("↑ ↓ PgUp PgDn Home End", "move; ← → scroll the command line"),
     ("F10 q", "quit"),
 )

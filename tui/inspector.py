@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -42,6 +43,15 @@ PANE_TABS = (Tab("syscalls", "Syscalls", "y"), Tab("fds", "FDs", "l"), Tab("env"
 DRILL_TABS = PANE_TABS + (Tab("threads", "Threads", "h"), Tab("children", "Children", "c"))
 READ_SECTIONS = ("fds", "env", "info", "threads")  # read on a worker; syscalls and children come from the snapshot
 DEBOUNCE = 0.15  # seconds the selection must rest before it is read (holding ↓ reads nothing)
+# (pid, section, show_secrets) -> an Inspection (threads: a list of ThreadRow); raises ProcessNotFound
+SectionReader = Callable[[int, str, bool], object]
+
+
+def read_section(pid: int, section: str, show_secrets: bool, peers: PeerIndex | None = None) -> object:
+    """The live reader: /proc through the data layer."""
+    if section == "threads":
+        return read_threads(pid)
+    return inspect_process(pid, show_secrets, (section,), peers=peers)
 
 
 class Inspector(Vertical):
@@ -56,10 +66,12 @@ class Inspector(Vertical):
     """
 
     def __init__(self, tabs: tuple[Tab, ...] = PANE_TABS, peers: PeerIndex | None = None,
-                 show_secrets: bool = False, interactive: bool = False, **kwargs) -> None:  # fmt: skip
+                 show_secrets: bool = False, interactive: bool = False, reader: SectionReader | None = None,
+                 **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.tabs = tabs
         self.peers = peers or PeerIndex()
+        self.reader = reader or partial(read_section, peers=self.peers)  # the demo host brings its own
         self.show_secrets = show_secrets
         self.interactive = interactive  # the drill-down: lists show a cursor and take keys
         self.tab = "fds"
@@ -173,10 +185,7 @@ class Inspector(Vertical):
         pid = key[0]
         result: object
         try:
-            if section == "threads":
-                result = read_threads(pid)
-            else:
-                result = inspect_process(pid, self.show_secrets, (section,), peers=self.peers)
+            result = self.reader(pid, section, self.show_secrets)
         except ProcessNotFound:
             result = None
         except FileNotFoundError:
@@ -200,11 +209,11 @@ class Inspector(Vertical):
         if result is None:
             self.exited = True
         elif isinstance(result, Inspection):
+            if result.exited or (result.kind == "zombie" and self.kind == "process" and self.data):
+                self.exited = True  # it exited while viewed (a zombie now, or gone)
             self.kind, self.notes = result.kind, result.notes
             value = getattr(result, section)
-            if result.exited:
-                self.exited = True
-            if not (result.exited and section in self.data and isinstance(value, str)):
+            if not (self.exited and section in self.data and isinstance(value, str)):
                 self.data[section] = value  # an exited process keeps what was read before
         elif not (self.exited and section in self.data):
             self.data[section] = result

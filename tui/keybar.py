@@ -18,6 +18,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("", "F", "Follow"),
     ("", "H", "Threads"),
     ("F10", "q", "Quit"),
+    ("", "⏎", "Inspect"),
 )
 
 

@@ -60,8 +60,9 @@ class ProcessScreen(Screen):
     BINDINGS = [replace(binding, priority=True) for binding in BINDINGS]  # in typed order, as in app.py
 
     def __init__(self, record: ProcessRecord, snapshot: Snapshot | None, tab: str, peers: PeerIndex,
-                 show_secrets: bool) -> None:  # fmt: skip
+                 show_secrets: bool, reader=None) -> None:  # fmt: skip
         super().__init__()
+        self.reader = reader
         self.record = record
         self.first_snapshot = snapshot
         self.first_tab = tab
@@ -70,7 +71,7 @@ class ProcessScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="ps-title")
-        yield Inspector(DRILL_TABS, self.peers, self.show_secrets, interactive=True, id="drill")
+        yield Inspector(DRILL_TABS, self.peers, self.show_secrets, interactive=True, reader=self.reader, id="drill")
         yield LinePrompt(id="ps-prompt")
         yield Static(id="ps-keys")
 
@@ -170,8 +171,16 @@ class ProcessScreen(Screen):
 
         self.prompt.open("Search", widget.text, "Enter keeps · Esc clears", changed, closed)
 
+    def _live(self) -> bool:
+        """Reveal and peek read /proc afresh: not for the demo host, whose pids are not this machine's."""
+        if self.reader is not None:
+            self.notify("not available on the demo host", timeout=3)
+        return self.reader is None
+
     def action_reveal(self) -> None:
         inspector = self.inspector
+        if not self._live():
+            return
         if inspector.tab != "env":
             self.notify("r reveals a secret in the Env tab (e)", timeout=3)
             return
@@ -205,7 +214,7 @@ class ProcessScreen(Screen):
             self.inspector.reveal(name, value)
 
     def action_peek(self) -> None:
-        if not self._in_fds():
+        if not self._in_fds() or not self._live():
             return
         info = self.inspector.fd_list.selected
         if info is None or info.kind not in PEEKABLE:

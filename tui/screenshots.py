@@ -24,6 +24,12 @@ SHOTS: tuple[tuple[str, tuple[int, int], str, tuple[str, ...]], ...] = (
     ("filter-container.svg", (120, 30), "dark", ("backslash", *"api", "enter")),
     ("kill-confirm.svg", (120, 30), "dark", ("down",) * 10 + ("k", "enter")),
     ("help.svg", (100, 30), "dark", ("question_mark",)),
+    ("inspector-fds-120x40.svg", (120, 40), "dark", (*"1230", "l")),
+    ("inspector-env-masked-80x24.svg", (80, 24), "dark", (*"1230", "e")),
+    ("inspector-syscalls-120x40.svg", (120, 40), "dark", (*"1230", "y")),
+    ("drill-down-fds-200x60-light.svg", (200, 60), "light", (*"1230", "l", "enter")),
+    ("drill-down-info-120x40.svg", (120, 40), "dark", (*"1230", "i", "enter")),
+    ("syscalls-system-120x40.svg", (120, 40), "dark", ("Y",)),
 )
 
 

@@ -1,0 +1,59 @@
+"""End to end: the real `python -m syswatch` in tmux; select a real child by typing its pid,
+open its FDs and Env tabs, drill down and come back, reading the terminal as a person would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from test_e2e_tmux import session, tmux, wait_for_screen  # noqa: F401 - session is a fixture
+
+pytestmark = pytest.mark.e2e
+
+SECRET_VALUE = "5555666677778888"
+CHILD = """
+import sys, time
+held = open(sys.argv[1], "rb")
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_inspector_tabs_and_drill_down_in_tmux(session, tmp_path):  # noqa: F811
+    held = tmp_path / "e2e-held.txt"
+    held.write_text("e2e\n")
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(held)], stdout=subprocess.PIPE, text=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SECRET": SECRET_VALUE},  # a short env: all on screen
+    )
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        command = f"{sys.executable} -m syswatch --interval 0.5"
+        tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
+        wait_for_screen(session, " shown")
+        time.sleep(0.5)  # Textual settles its terminal queries at start
+        tmux("send-keys", "-t", session, "t")  # flat list
+        tmux("send-keys", "-t", session, "-l", str(child.pid))  # jump to the pid by typing it
+        wait_for_screen(session, f"pid {child.pid} root" if os.getuid() == 0 else f"pid {child.pid} ")
+        tmux("send-keys", "-t", session, "l")
+        screen = wait_for_screen(session, str(held))
+        assert "O_RDONLY" in screen and "FD KIND" in screen
+        tmux("send-keys", "-t", session, "e")
+        screen = wait_for_screen(session, "SECRET=••••")
+        assert SECRET_VALUE not in screen
+        tmux("send-keys", "-t", session, "Enter")
+        screen = wait_for_screen(session, "Esc/Backspace: back to the list")
+        assert f"pid {child.pid} · python" in screen
+        tmux("send-keys", "-t", session, "l")
+        wait_for_screen(session, "f kind · s sort")
+        screen = wait_for_screen(session, str(held))
+        tmux("send-keys", "-t", session, "Escape")
+        screen = wait_for_screen(session, " shown")
+        assert "Esc/Backspace: back" not in screen
+        assert f"pid {child.pid}" in screen  # the pane still shows the child
+    finally:
+        child.kill()
+        child.wait()
