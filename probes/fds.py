@@ -8,7 +8,9 @@ So a table is read in full up to DETAIL_LIMIT fds; above that, every fd is still
 (kind, target, socket and pipe resolution stay complete), anonymous inodes still get their
 fdinfo, pipes their direction (lstat), and path kinds come from one stat per distinct path;
 flags, positions and sizes are left for `fill_details` to read for the rows a viewer shows.
-Both syscalls release the GIL, so big tables are read on a small thread pool.
+No thread pool: readlink and read release the GIL, and 2 threads read 20,000 fds 1.6x faster
+on an idle 2-core machine, but on a busy one (where a monitor runs) they were no faster for
+readlink-only tables and 10-30% slower for full ones (GIL handoffs), so one thread reads.
 Sockets are resolved with the process's own network namespace tables (probes/sockets.py);
 pipes and connected unix sockets are paired with the fds holding the other end (PeerIndex,
 a bounded and cached scan of the other processes' fd links).
@@ -22,7 +24,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from signal import Signals
@@ -33,8 +34,6 @@ from .sockets import SocketInfo, SocketTables, protocol_of_fd
 
 DETAIL_LIMIT = 1024  # read fdinfo and stat for every fd when the process has at most this many
 STAT_PATHS_LIMIT = 4096  # above DETAIL_LIMIT: at most this many distinct paths are stat'ed for their kind
-PARALLEL_ABOVE = 512  # below this, a thread pool costs more than it saves
-WORKERS = min(4, os.cpu_count() or 1)
 NON_DEVICE_DIRS = ("/dev/shm/", "/dev/mqueue/", "/dev/hugepages/")
 DELETED = " (deleted)"
 
@@ -277,13 +276,15 @@ class _Reader:
 
     `detailed`: fdinfo and stat for every fd; otherwise only where the kind needs them."""
 
-    def __init__(self, fd_dir: int, fdinfo_dir: int | None, detailed: bool) -> None:
+    def __init__(self, fd_dir: int, fdinfo_dir: int | None, detailed: bool, stat_each: bool) -> None:
         self.fd_dir = fd_dir
         self.fdinfo_dir = fdinfo_dir
         self.detailed = detailed
-        # Not detailed: what a path target means (kind, path, deleted), worked out once per
-        # distinct target with one stat (a path's file type rarely changes while it is open).
+        self.stat_each = stat_each  # a stat per fd; else one per distinct path (big tables)
+        # What a path target means (kind, target, path, deleted) and its (inode, size), worked
+        # out once per distinct target with one stat (a path's file type rarely changes while open).
         self._paths: dict[str, tuple[FdKind, str, str, bool]] = {}
+        self._path_stats: dict[str, tuple[int, int | None]] = {}
         self.kinds_exact = True  # False once more than STAT_PATHS_LIMIT paths went without a stat
 
     def read(self, names: list[str]) -> list[FdInfo]:
@@ -326,11 +327,14 @@ class _Reader:
 
     def _path(self, name: str, fd: int, target: str) -> FdInfo:
         if not self.detailed:
-            meaning = self._paths.get(target)
-            if meaning is None:
-                meaning = self._paths[target] = self._path_meaning(name, target)
-            return FdInfo(fd, *meaning)
+            return FdInfo(fd, *self._meaning_of(name, target))
         pos, flags, inode, _ = self._fdinfo(name)
+        access = "?" if flags is None else _access(flags)
+        if not self.stat_each:  # a big table read in full: the path's one stat stands for its fds
+            meaning = self._meaning_of(name, target)
+            known = self._path_stats.get(target)
+            if known is not None and known[0] == inode:  # the very file that was stat'ed
+                return FdInfo(fd, *meaning, flags=flags, access=access, pos=pos, inode=inode, size=known[1])
         mode = size = None
         if not target.startswith("/memfd:"):
             try:
@@ -346,23 +350,30 @@ class _Reader:
             path=path,
             deleted=deleted,
             flags=flags,
-            access="?" if flags is None else _access(flags),
+            access=access,
             pos=pos,
             inode=inode,
             size=size if mode is not None and st.S_ISREG(mode) else None,
         )
 
-    def _path_meaning(self, name: str, target: str) -> tuple[FdKind, str, str, bool]:
+    def _meaning_of(self, name: str, target: str) -> tuple[FdKind, str, str, bool]:
+        meaning = self._paths.get(target)
+        if meaning is not None:
+            return meaning
         mode = None
         if len(self._paths) >= STAT_PATHS_LIMIT:
             self.kinds_exact = False
         elif not target.startswith("/memfd:"):
             try:
-                mode = os.stat(name, dir_fd=self.fd_dir).st_mode
+                stat_result = os.stat(name, dir_fd=self.fd_dir)
+                mode = stat_result.st_mode
+                size = stat_result.st_size if st.S_ISREG(mode) else None
+                self._path_stats[target] = (stat_result.st_ino, size)
             except OSError:
                 pass
         kind, path, deleted = _meaning(target, _path_kind(target, None, mode))
-        return kind, target, path, deleted
+        meaning = self._paths[target] = (kind, target, path, deleted)
+        return meaning
 
     def _fdinfo(self, name: str) -> tuple[int | None, int | None, int | None, list[bytes]]:
         if self.fdinfo_dir is None:
@@ -375,18 +386,6 @@ class _Reader:
                 os.close(fd)
         except OSError:
             return None, None, None, []  # closed meanwhile; keep the target
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="syswatch-fds")
-        return _pool
 
 
 def _read_raw(pid: int, proc_root: str, names: list[str] | None, detailed: bool | None) -> tuple[list[FdInfo], bool]:
@@ -404,19 +403,15 @@ def _read_raw(pid: int, proc_root: str, names: list[str] | None, detailed: bool 
                 names = os.listdir(fd_dir)
             if detailed is None:
                 detailed = len(names) <= DETAIL_LIMIT
-            reader = _Reader(fd_dir, fdinfo_dir, detailed)
-            if len(names) <= PARALLEL_ABOVE or WORKERS < 2:
-                fds = reader.read(names)
-            else:
-                chunks = [names[i::WORKERS] for i in range(WORKERS)]
-                fds = [info for part in _thread_pool().map(reader.read, chunks) for info in part]
+            reader = _Reader(fd_dir, fdinfo_dir, detailed, stat_each=len(names) <= DETAIL_LIMIT)
+            fds = reader.read(names)
             kinds_exact = reader.kinds_exact
         finally:
             if fdinfo_dir is not None:
                 os.close(fdinfo_dir)
     finally:
         os.close(fd_dir)
-    fds.sort(key=lambda info: info.fd)
+    fds.sort(key=lambda info: info.fd)  # the kernel lists in fd order; fill_details' names may not be
     return fds, kinds_exact
 
 

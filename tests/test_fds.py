@@ -231,7 +231,7 @@ def test_big_tables_defer_flags_to_the_rows_shown(spawn, tmp_path):
     assert not table.detailed and table.kinds_exact
     assert any("read only for the rows shown" in note for note in table.notes)
     assert len(table.fds) >= count + 3
-    assert [info.fd for info in table.fds] == sorted(info.fd for info in table.fds)  # threads merged in order
+    assert [info.fd for info in table.fds] == sorted(info.fd for info in table.fds)
     by_fd = {info.fd: info for info in table.fds}
     assert by_fd[directory].kind is FdKind.DIR
     assert table.count_by_kind()[FdKind.FILE] >= count
@@ -244,7 +244,12 @@ def test_big_tables_defer_flags_to_the_rows_shown(spawn, tmp_path):
     assert (rows[last].pos, rows[last].flags_text, rows[last].size) == (3, "O_RDONLY|O_LARGEFILE|O_CLOEXEC", os.path.getsize("/etc/hostname"))
     assert rows[read_end].flags_text == "O_RDONLY|O_CLOEXEC" and rows[read_end].peers == by_fd[read_end].peers
     assert rows[directory].flags is None  # only the rows asked for are read
-    assert read_fds(child.pid, detailed=True).detailed
+    # Read in full (as `syswatch inspect --json` does): one stat per path stands for its fds.
+    full = read_fds(child.pid, detailed=True)
+    rows = {info.fd: info for info in full.fds}
+    assert full.detailed and rows[directory].kind is FdKind.DIR and rows[directory].flags is not None
+    assert (rows[last].pos, rows[last].size) == (3, os.path.getsize("/etc/hostname"))
+    assert all(info.flags is not None for info in full.fds)
 
 
 def test_decode_open_flags_names_every_bit():
