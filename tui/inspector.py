@@ -57,10 +57,10 @@ def read_section(pid: int, section: str, show_secrets: bool, peers: PeerIndex | 
 class Inspector(Vertical):
     DEFAULT_CSS = """
     Inspector { height: 1fr; }
-    Inspector > #insp-tabs { height: 1; background: $panel; }
+    Inspector > #insp-tabs { height: 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
     Inspector > #insp-banner { height: auto; max-height: 3; display: none; }
     Inspector > #insp-banner.visible { display: block; }
-    Inspector > #insp-summary { height: 1; color: $foreground 75%; padding: 0 1; }
+    Inspector > #insp-summary { height: 1; color: $foreground 75%; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     Inspector ContentSwitcher { height: 1fr; }
     Inspector VerticalScroll { height: 1fr; scrollbar-size-vertical: 1; padding: 0 1; }
     """

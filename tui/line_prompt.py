@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 class LinePrompt(Static):
     DEFAULT_CSS = """
-    LinePrompt { height: 1; padding: 0 1; background: $panel; display: none; }
+    LinePrompt { height: 1; padding: 0 1; background: $panel; display: none; text-wrap: nowrap; text-overflow: ellipsis; }
     LinePrompt.visible { display: block; }
     """
 
