@@ -76,10 +76,17 @@ class FdList(LineList):
         self.sort = "fd"
         self.text = ""
         self._asked: set[int] = set()
+        # The previous reading's filled rows, drawn until this reading's details arrive: a big
+        # table is re-read each tick without flags, and the rows should not blink to "…".
+        self._previous: dict[tuple[int, str], FdInfo] = {}
 
     def show_table(self, table: FdTable | None) -> None:
         if table is not self.table and (table is None or self.table is None or table.fds is not self.table.fds):
             self._asked = {f.fd for f in table.fds if f.flags is not None} if table else set()
+            if table is not None and self.table is not None and not table.detailed:
+                self._previous = {(f.fd, f.target): f for f in self.table.fds if f.flags is not None}
+            else:
+                self._previous = {}
         self.table = table
         self._rebuild()
 
@@ -158,6 +165,8 @@ class FdList(LineList):
 
     def row_text(self, row: FdInfo, width: int) -> Text:
         flags = self._flags_width(width)
+        if row.flags is None:
+            row = self._previous.get((row.fd, row.target), row)
         text = Text(f"{cell(str(row.fd), 6, True)} ")
         text.append(cell(row.kind.value, 9), style=KIND_STYLES.get(row.kind, "dim"))
         text.append(f" {cell('' if row.pos is None else str(row.pos), 9, True)} ")
