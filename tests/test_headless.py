@@ -11,6 +11,21 @@ HEADLESS_MODULES = [
     "syswatch.probes.procfs",
     "syswatch.probes.containers",
     "syswatch.probes.system",
+    "syswatch.probes.docker_api",
+    "syswatch.probes.fds",
+    "syswatch.probes.sockets",
+    "syswatch.probes.environ",
+    "syswatch.probes.procinfo",
+    "syswatch.probes.fdpeek",
+    "syswatch.probes.ebpf.loader",
+    "syswatch.probes.ebpf.counters",
+    "syswatch.probes.ebpf.events",
+    "syswatch.secrets",
+    "syswatch.inspect",
+    "syswatch.outputs.inspect_json",
+    "syswatch.doctor",
+    "syswatch.config",
+    "syswatch.demo",
 ]
 
 
@@ -20,6 +35,8 @@ def test_core_and_probes_do_not_import_textual():
         f"for name in {HEADLESS_MODULES!r}: __import__(name)\n"
         "from syswatch.monitor import Monitor\n"
         "Monitor().tick()\n"
+        "import os, syswatch.inspect\n"
+        "syswatch.inspect.inspect_process(os.getpid())\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(','.join(bad))\n"
     )

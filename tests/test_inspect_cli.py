@@ -167,18 +167,6 @@ def test_sections_can_be_read_alone(secret_child):
         inspect_process(secret_child.pid, sections=["nope"])
 
 
-def test_inspector_data_layer_does_not_import_textual():
-    # DESIGN: headless core, enforced. The inspector's modules run without the UI toolkit.
-    code = (
-        "import sys, os\n"
-        "import syswatch.inspect, syswatch.outputs.inspect_json, syswatch.probes.fdpeek, syswatch.secrets\n"
-        "syswatch.inspect.inspect_process(os.getpid())\n"
-        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'textual')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""
-
-
 def test_docker_container_process(tmp_path):
     # A listener inside a real container: its socket is resolved from the container's network
     # namespace, its namespaces differ from ours, its cgroup names the container, its token is masked.
