@@ -22,12 +22,12 @@ def require(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture
-def spawn() -> Iterator:
-    """Start real Python children running a snippet; all are killed at the end of the test."""
+def started() -> Iterator:
+    """Start real commands (argument lists, never a shell); all are killed at the end of the test."""
     children: list[subprocess.Popen] = []
 
-    def start(code: str, **kwargs) -> subprocess.Popen:
-        child = subprocess.Popen([sys.executable, "-c", code], **kwargs)
+    def start(argv: list[str], **kwargs) -> subprocess.Popen:
+        child = subprocess.Popen(argv, **kwargs)
         children.append(child)
         return child
 
@@ -36,3 +36,13 @@ def spawn() -> Iterator:
         if child.poll() is None:
             child.kill()
         child.wait()
+
+
+@pytest.fixture
+def spawn(started) -> Iterator:
+    """Start real Python children running a snippet (killed at the end of the test)."""
+
+    def start(code: str, **kwargs) -> subprocess.Popen:
+        return started([sys.executable, "-c", code], **kwargs)
+
+    yield start

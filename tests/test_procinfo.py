@@ -23,23 +23,6 @@ def _wait_until(predicate, timeout: float = 5.0) -> None:
         time.sleep(0.02)
 
 
-@pytest.fixture
-def started():
-    """Start real commands (argument lists); kill them all at the end."""
-    children: list[subprocess.Popen] = []
-
-    def start(argv: list[str], **kwargs) -> subprocess.Popen:
-        child = subprocess.Popen(argv, **kwargs)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-
-
 def _exec_done(pid: int, comm: str) -> bool:
     with open(f"/proc/{pid}/comm") as f:
         return f.read().strip() == comm
