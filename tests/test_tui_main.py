@@ -15,7 +15,6 @@ from syswatch.demo import DemoSource
 from syswatch.monitor import Monitor
 from syswatch.tui.app import SyswatchApp
 from syswatch.tui.dialogs import ConfirmScreen, HelpScreen, PickScreen
-from syswatch.tui.process_table import ProcessTable
 
 FAST = replace(Config(), interval=0.2)
 
