@@ -6,7 +6,6 @@ here makes it fast to test and keeps per-frame work to formatting the visible ro
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -224,11 +223,3 @@ def shim_container_id(record: ProcessRecord) -> str | None:
             return args[index + 1][:12]
     return None
 
-
-def format_age(start_time: float, now: float | None = None) -> str:
-    seconds = int((now or time.time()) - start_time)
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
