@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -125,8 +125,8 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
 class HelpScreen(ModalScreen):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 80; max-width: 100%; height: auto; max-height: 100%;
-                            border: round $primary; background: $surface; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 80; max-width: 100%; height: auto; max-height: 100%;
+                                  border: round $primary; background: $surface; padding: 0 1; }
     """
     BINDINGS = [Binding("escape,q,f1,question_mark,enter", "dismiss_help", "Close")]
 
@@ -136,7 +136,7 @@ class HelpScreen(ModalScreen):
         table.add_column()
         for keys, meaning in HELP_KEYS:
             table.add_row(keys, meaning)
-        with Vertical():
+        with VerticalScroll():  # ↑↓ scroll it when the terminal is shorter than the list
             yield Label(Text("syswatch keys (Esc closes)", style="bold"))
             yield Static(table)
             yield Label(Text("CPU%: 100 = one core fully busy. Every F-key has a letter alias.", style="dim"))
