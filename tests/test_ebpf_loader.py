@@ -71,19 +71,3 @@ def test_capture_takes_native_stderr_writes(capfd):
     assert "error: boom" in output[0]
     assert capfd.readouterr().err == ""
     assert one_line(output[0]) == "x.c:3:5: error: boom"
-
-
-def test_divert_keeps_python_stderr_on_the_terminal_and_native_writes_off_it():
-    code = (
-        "import os, sys\n"
-        "from syswatch.probes.ebpf.loader import native_stderr\n"
-        "native_stderr.divert()\n"
-        "print('ui', file=sys.__stderr__, flush=True)\n"
-        "with native_stderr.capture() as out:\n"
-        "    os.write(2, b'libbcc noise\\n')\n"
-        "os.write(2, b'later noise\\n')\n"
-        "print('captured=' + out[0].strip(), flush=True)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stderr == "ui\n"
-    assert result.stdout == "captured=libbcc noise\n"

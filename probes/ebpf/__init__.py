@@ -2,8 +2,7 @@
 
 - `counters.SyscallCounter`: the monitor's `SyscallSource` (status(), read(interval)).
 - `events.EventStream`: start(), drain() -> list[Event], stats(), status().
-- `loader`: bcc discovery, one-line reasons, background loading; a TUI calls
-  `loader.native_stderr.divert()` before it starts drawing, so libbcc's stderr never reaches it.
+- `loader`: bcc discovery, one-line reasons, background loading, libbcc's stderr captured.
 
 Importing this package never imports bcc; loading does, on a background thread.
 """

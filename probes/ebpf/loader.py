@@ -202,63 +202,32 @@ def one_line(text: str, limit: int = 160) -> str:
 
 
 class _NativeStderr:
-    """Keeps libbcc's and LLVM's writes to fd 2 off the terminal.
+    """Captures what libbcc and LLVM write to fd 2 while compiling, for the one-line reason.
 
-    Without `divert()`, `capture()` points fd 2 at a temp file for its duration (fine for
-    headless commands). A TUI must call `divert()` before it starts drawing: Python's
-    sys.stderr/__stderr__ move to a duplicate of the terminal fd and fd 2 goes to a temp file
-    for the rest of the process, so a capture never steals the UI's output.
+    `capture()` points fd 2 at a temp file for its duration. The TUI draws on its own dup of the
+    terminal (syswatch.tui.terminal), so pointing fd 2 elsewhere never steals its frames.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._sink: int | None = None  # temp-file fd that fd 2 points at, once diverted
-
-    def divert(self) -> None:
-        with self._lock:
-            if self._sink is not None:
-                return
-            sys.stderr.flush()
-            terminal = os.dup(2)
-            stream = os.fdopen(terminal, "w", buffering=1, encoding=sys.stderr.encoding, errors="replace")
-            sys.stderr = sys.__stderr__ = stream
-            self._sink = self._temp_fd()
-            os.dup2(self._sink, 2)
-
-    @staticmethod
-    def _temp_fd() -> int:
-        fd, path = tempfile.mkstemp(prefix="syswatch-bcc-")
-        os.unlink(path)
-        return fd
-
-    @staticmethod
-    def _rewind(fd: int) -> None:
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)  # fd 2 shares this offset: the next write lands at 0
 
     @contextlib.contextmanager
     def capture(self) -> Iterator[list[str]]:
         """Yields a list that holds what was written to fd 2 once the block ends."""
         out: list[str] = []
         with self._lock:
-            if self._sink is not None:
-                sink, restore = self._sink, None
-                self._rewind(sink)
-            else:
-                sys.stderr.flush()
-                sink, restore = self._temp_fd(), os.dup(2)
-                os.dup2(sink, 2)
+            sys.stderr.flush()
+            sink, path = tempfile.mkstemp(prefix="syswatch-bcc-")
+            os.unlink(path)
+            restore = os.dup(2)
+            os.dup2(sink, 2)
             try:
                 yield out
             finally:
-                if restore is not None:
-                    os.dup2(restore, 2)
-                    os.close(restore)
+                os.dup2(restore, 2)
+                os.close(restore)
                 out.append(os.pread(sink, 65536, 0).decode(errors="replace"))
-                if restore is not None:
-                    os.close(sink)
-                else:
-                    self._rewind(sink)
+                os.close(sink)
 
 
 native_stderr = _NativeStderr()
