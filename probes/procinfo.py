@@ -161,10 +161,6 @@ class ProcInfo:
     memory: Mapping[str, int] = field(default_factory=lambda: EMPTY_MAPPING)
     errors: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAPPING)  # fact -> why it is missing
 
-    @property
-    def is_zombie(self) -> bool:
-        return self.state == "Z"
-
 
 def read_file(path: str) -> bytes:
     """The whole file; unlike procfs.read_bytes it raises, because the inspector says *why*
