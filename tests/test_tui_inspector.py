@@ -341,3 +341,23 @@ async def test_demo_host_answers_for_its_own_pids_with_secrets_masked():
         assert "wJalrXUtnFEMI" not in screen and "s3cr3t" not in screen
         await pilot.press("r")  # reveal reads /proc afresh: refused on the demo host
         assert isinstance(app.screen, ProcessScreen)
+
+
+async def test_clicking_a_tab_title_opens_it():
+    from syswatch.demo import DemoSource
+
+    app = SyswatchApp(FAST, DemoSource())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await first_snapshot(app, pilot)
+        await pilot.press(*"1230")
+        strip = app.inspector.query_one("#insp-tabs")
+        start = next(first for first, _, tab in strip.spans if tab == "env")
+        await pilot.click(strip, offset=(start + 2, 0))
+        assert app.inspector.tab == "env"
+        await wait_for_text(pilot, "AWS_SECRET_ACCESS_KEY=••••")
+        await pilot.press("enter")
+        drill_strip = app.screen.inspector.query_one("#insp-tabs")
+        start = next(first for first, _, tab in drill_strip.spans if tab == "children")
+        await pilot.click(drill_strip, offset=(start + 2, 0))
+        assert app.screen.inspector.tab == "children"
+        await wait_for_text(pilot, "↑↓ move  ")

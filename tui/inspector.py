@@ -14,7 +14,9 @@ from functools import partial
 from typing import Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Static
@@ -54,6 +56,24 @@ def read_section(pid: int, section: str, show_secrets: bool, peers: PeerIndex | 
     return inspect_process(pid, show_secrets, (section,), peers=peers)
 
 
+class TabStrip(Static):
+    """The tab titles; a click on one opens it, like its letter."""
+
+    class Chosen(Message):
+        def __init__(self, tab: str) -> None:
+            super().__init__()
+            self.tab = tab
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.spans: list[tuple[int, int, str]] = []  # (first column, end column, tab id)
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, tab in self.spans:
+            if start <= event.x < end:
+                self.post_message(self.Chosen(tab))
+
+
 class Inspector(Vertical):
     DEFAULT_CSS = """
     Inspector { height: 1fr; }
@@ -87,7 +107,7 @@ class Inspector(Vertical):
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="insp-tabs")
+        yield TabStrip(id="insp-tabs")
         yield Static(id="insp-banner")
         yield Static(id="insp-summary")
         with ContentSwitcher(initial=self.tab):
@@ -219,6 +239,9 @@ class Inspector(Vertical):
             self.data[section] = result
         self._redraw()
 
+    def on_tab_strip_chosen(self, message: TabStrip.Chosen) -> None:
+        self.set_tab(message.tab)  # the message bubbles on: the drill-down redraws its key hints
+
     def on_fd_list_need_details(self, message: FdList.NeedDetails) -> None:
         table = self.data.get("fds")
         if isinstance(table, FdTable) and self.key is not None and not self.exited:
@@ -253,8 +276,11 @@ class Inspector(Vertical):
 
     def _render_tabs(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
+        strip = self.query_one(TabStrip)
+        strip.spans = []
         for tab in self.tabs:
             label = f" {tab.key} {tab.title} "
+            strip.spans.append((len(line), len(line) + len(label), tab.id))
             line.append(label, style="reverse bold" if tab.id == self.tab else "")
         record = self.record
         if record is not None:
@@ -263,7 +289,7 @@ class Inspector(Vertical):
             line.append(command_text(record))
         else:
             line.append("  no process selected", style="dim")
-        self.query_one("#insp-tabs", Static).update(line)
+        strip.update(line)
 
     def _render_banner(self) -> None:
         banner = self.query_one("#insp-banner", Static)

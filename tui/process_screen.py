@@ -128,6 +128,9 @@ class ProcessScreen(Screen):
     def action_back(self) -> None:
         self.dismiss(None)
 
+    def on_tab_strip_chosen(self) -> None:
+        self._update_keys()
+
     def action_tab(self, tab: str) -> None:
         self.inspector.set_tab(tab)
         self._update_keys()
