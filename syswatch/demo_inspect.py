@@ -92,17 +92,20 @@ def _info(record: ProcessRecord, show_secrets: bool) -> ProcInfo:
         kernel_thread=record.is_kernel_thread,
         start_time=record.start_time, age=DEMO_TIME - record.start_time, nice=record.nice,
         priority=record.priority, threads=record.threads, exe=record.exe,
-        errors=MappingProxyType({"exe": "none (kernel thread)"} if record.is_kernel_thread else {}), cwd="/app" if in_pod else "/",
+        errors=MappingProxyType({"exe": "none (kernel thread)"} if record.is_kernel_thread else {}),
+        cwd="/app" if in_pod else "/",
         root="/" if not in_pod else f"/run/containerd/io.containerd.runtime.v2.task/k8s.io/{container.id}/rootfs",
         cmdline=record.cmdline if show_secrets else mask_cmdline(record.cmdline),
-        cmdline_masked=not show_secrets and mask_cmdline(record.cmdline) != record.cmdline, uids=_ids(record.uid, record.user), gids=_ids(record.uid, record.user),
+        cmdline_masked=not show_secrets and mask_cmdline(record.cmdline) != record.cmdline,
+        uids=_ids(record.uid, record.user), gids=_ids(record.uid, record.user),
         groups=(), capabilities=Capabilities(caps, caps, CapSet(0), caps, CapSet(0)),
         no_new_privs=in_pod, seccomp="filter" if in_pod else "disabled", seccomp_filters=1 if in_pod else 0,
         namespaces=namespaces,
         cgroup=(f"0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-{container.id}.scope",) if in_pod
         else ("0::/system.slice",),  # fmt: skip
         container=container,
-        limits=(Limit("Max open files", "1048576", "1048576", "files"), Limit("Max processes", "unlimited", "unlimited", "processes")),
+        limits=(Limit("Max open files", "1048576", "1048576", "files"),
+                Limit("Max processes", "unlimited", "unlimited", "processes")),
         oom_score=668 if in_pod else 0, oom_score_adj=969 if in_pod else 0,
         memory=MappingProxyType({"rss": record.rss, "shared": record.rss // 8, "swap": 0, "virtual": record.rss * 4}),
     )
@@ -124,9 +127,10 @@ def demo_section(pid: int, section: str, show_secrets: bool = False) -> Inspecti
     if section == "info":
         values["info"] = _info(record, show_secrets)
     elif section == "fds":
-        values["fds"] = none or (_api_fds() if pid == 1230 else FdTable(
-            (FdInfo(0, FdKind.DEVICE, "/dev/null", "/dev/null", flags=_R, access="read", pos=0),), True, True))  # fmt: skip
+        null = FdInfo(0, FdKind.DEVICE, "/dev/null", "/dev/null", flags=_R, access="read", pos=0)
+        values["fds"] = none or (_api_fds() if pid == 1230 else FdTable((null,), True, True))
     elif section == "env":
-        values["env"] = none or _env(_API_ENV if pid == 1230 else (("PATH", "/usr/sbin:/usr/bin"),), show_secrets)
+        pairs = _API_ENV if pid == 1230 else (("PATH", "/usr/sbin:/usr/bin"),)
+        values["env"] = none or _env(pairs, show_secrets)
     return Inspection(pid=pid, comm=record.comm, kind=kind, time=DEMO_TIME, elapsed=0.001, exited=False,
                       show_secrets=show_secrets, notes=_notes(kind, record.ppid, False), **values)  # fmt: skip

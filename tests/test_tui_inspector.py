@@ -8,7 +8,6 @@ import pwd
 import signal
 import subprocess
 import sys
-import tempfile
 from dataclasses import replace
 
 import pytest
@@ -57,7 +56,11 @@ async def wait_for(pilot, predicate, what: str, timeout: float = 10.0):
 
 
 async def wait_for_text(pilot, text: str, timeout: float = 10.0) -> str:
-    return await wait_for(pilot, lambda: text in (screen := screen_text(pilot.app)) and screen, f"{text!r} on screen", timeout)
+    def shown() -> str | None:
+        screen = screen_text(pilot.app)
+        return screen if text in screen else None
+
+    return await wait_for(pilot, shown, f"{text!r} on screen", timeout)
 
 
 async def select(app: SyswatchApp, pilot, pid: int) -> None:
@@ -286,7 +289,8 @@ async def test_syscalls_tab_and_system_view_count_getppid(spawn):
     counter.start(background=False)
     try:
         assert counter.status().state == "on", counter.status().reason
-        child = spawn("import os, time\nwhile True:\n    for _ in range(20000):\n        os.getppid()\n    time.sleep(0.05)\n")
+        child = spawn("import os, time\nwhile True:\n    for _ in range(20000):\n        os.getppid()\n"
+                      "    time.sleep(0.05)\n")
         app = SyswatchApp(FAST, Monitor(syscalls=counter))
         async with app.run_test(size=(140, 45)) as pilot:
             await select(app, pilot, child.pid)

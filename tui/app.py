@@ -137,7 +137,9 @@ class SyswatchApp(App):
         with Vertical(id="main"):
             yield HostHeader(id="header")
             yield ProcessTable(self.options, id="processes")
-            yield Inspector(peers=self.peers, show_secrets=self.config.show_secrets, reader=self._reader(), id="inspector")
+            yield Inspector(
+                peers=self.peers, show_secrets=self.config.show_secrets, reader=self._reader(), id="inspector"
+            )
             yield Static(id="prompt")
             yield Static(id="status")
             yield KeyBar(read_only=self.config.read_only, id="keybar")
@@ -504,7 +506,9 @@ class SyswatchApp(App):
         if record is None:
             return
         self.push_screen(
-            ProcessScreen(record, self.snapshot, self.inspector.tab, self.peers, self.config.show_secrets, self._reader())
+            ProcessScreen(
+                record, self.snapshot, self.inspector.tab, self.peers, self.config.show_secrets, self._reader()
+            )
         )
 
     def action_syscalls_screen(self) -> None:

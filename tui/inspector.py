@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import events
@@ -80,7 +80,8 @@ class Inspector(Vertical):
     Inspector > #insp-tabs { height: 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
     Inspector > #insp-banner { height: auto; max-height: 3; display: none; }
     Inspector > #insp-banner.visible { display: block; }
-    Inspector > #insp-summary { height: 1; color: $foreground 75%; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    Inspector > #insp-summary { height: 1; color: $foreground 75%; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     Inspector ContentSwitcher { height: 1fr; }
     Inspector VerticalScroll { height: 1fr; scrollbar-size-vertical: 1; padding: 0 1; }
     """
@@ -329,7 +330,10 @@ class Inspector(Vertical):
             return f"{len(rows)} descendant(s)"
         if tab == "info":
             reason = self._reason("info", "Info")
-            body = info_renderable(self.data["info"]) if reason is None else Text(reason, style=self._reason_style(reason))
+            if reason is None:
+                body = info_renderable(self.data["info"])
+            else:
+                body = Text(reason, style=self._reason_style(reason))
             self.query_one("#info-body", Static).update(body)
             return "" if reason is None else reason
         if tab == "threads":

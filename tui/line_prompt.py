@@ -6,7 +6,7 @@ order they arrive, so a fast "/secret<Enter>" never loses or reorders a key.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import events
@@ -15,7 +15,8 @@ from textual.widgets import Static
 
 class LinePrompt(Static):
     DEFAULT_CSS = """
-    LinePrompt { height: 1; padding: 0 1; background: $panel; display: none; text-wrap: nowrap; text-overflow: ellipsis; }
+    LinePrompt { height: 1; padding: 0 1; background: $panel; display: none;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     LinePrompt.visible { display: block; }
     """
 

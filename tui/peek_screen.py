@@ -43,8 +43,10 @@ class PeekList(LineList):
 class PeekScreen(Screen):
     AUTO_FOCUS = None
     DEFAULT_CSS = """
-    PeekScreen > #peek-title { height: 1; background: $accent; color: $background; text-style: bold; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    PeekScreen > #peek-status { height: 1; background: $panel; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    PeekScreen > #peek-title { height: 1; background: $accent; color: $background; text-style: bold; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
+    PeekScreen > #peek-status { height: 1; background: $panel; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     """
     BINDINGS = [
         Binding("escape,backspace,q", "back", "Back"),

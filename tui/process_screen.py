@@ -39,7 +39,8 @@ TAB_HINTS = {
 class ProcessScreen(Screen):
     AUTO_FOCUS = None  # keys go to this screen's bindings, not to a scroll view
     DEFAULT_CSS = """
-    ProcessScreen > #ps-title { height: 1; background: $accent; color: $background; text-style: bold; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ProcessScreen > #ps-title { height: 1; background: $accent; color: $background; text-style: bold; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     ProcessScreen > #ps-keys { height: 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     BINDINGS = [

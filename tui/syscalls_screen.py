@@ -20,7 +20,8 @@ from .tab_syscalls import system_syscalls
 class SyscallsScreen(Screen):
     AUTO_FOCUS = None
     DEFAULT_CSS = """
-    SyscallsScreen > #sys-title { height: 1; background: $accent; color: $background; text-style: bold; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    SyscallsScreen > #sys-title { height: 1; background: $accent; color: $background; text-style: bold; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     SyscallsScreen > VerticalScroll { height: 1fr; padding: 0 1; }
     """
     BINDINGS = [

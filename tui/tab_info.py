@@ -21,7 +21,8 @@ def _ids(ids: Ids | None) -> str | None:
     if len(set(values)) == 1:
         return f"{ids.real} ({ids.names[0]})"
     labels = ("real", "effective", "saved", "fs")
-    return ", ".join(f"{label} {value} ({name})" for label, value, name in zip(labels, values, ids.names))
+    pairs = zip(labels, values, ids.names, strict=True)
+    return ", ".join(f"{label} {value} ({name})" for label, value, name in pairs)
 
 
 def _caps(caps: Capabilities | None) -> str | None:
@@ -103,7 +104,8 @@ def info_renderable(info: ProcInfo) -> RenderableType:
          + (f" ({container.image})" if container.image else "") if container else "none", ""),
         ("namespaces", _namespaces(info), "namespaces"),
         ("cgroup", "\n".join(info.cgroup) or None, "cgroup"),
-        ("OOM score / adj", None if info.oom_score is None else f"{info.oom_score} / {info.oom_score_adj}", "oom_score"),
+        ("OOM score / adj", None if info.oom_score is None else f"{info.oom_score} / {info.oom_score_adj}",
+         "oom_score"),
         ("memory", _memory(info), "status"),
         ("limits", _limits(info), "limits"),
     ]

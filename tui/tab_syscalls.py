@@ -7,7 +7,7 @@ tick), so rendering never touches the kernel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -18,6 +18,10 @@ from syswatch.model import EbpfStatus, ProcessRecord, Snapshot, SyscallCount, Sy
 from .view import command_text, rate
 
 
+def _usecs(total_ns: int, calls: int) -> str:
+    return f"{total_ns / 1000 / calls:.0f}" if calls else ""
+
+
 def strace_table(counts: Iterable[SyscallCount], title: str) -> Table:
     """The columns of `strace -c -w`, sorted by time, with a total row."""
     rows = sorted(counts, key=lambda c: (-c.total_ns, -c.calls, c.name))
@@ -26,15 +30,15 @@ def strace_table(counts: Iterable[SyscallCount], title: str) -> Table:
                   header_style="bold", show_footer=bool(rows))  # fmt: skip
     calls = sum(c.calls for c in rows)
     errors = sum(c.errors for c in rows)
-    footer = (f"{100.0 if total_ns else 0:.2f}", f"{total_ns / 1e9:.6f}",
-              f"{total_ns / 1000 / calls:.0f}" if calls else "", str(calls), str(errors) if errors else "", "total")  # fmt: skip
-    for heading, foot in zip(("% time", "seconds", "usecs/call", "calls", "errors"), footer):
+    footer = (f"{100.0 if total_ns else 0:.2f}", f"{total_ns / 1e9:.6f}", _usecs(total_ns, calls), str(calls),
+              str(errors) if errors else "")  # fmt: skip
+    for heading, foot in zip(("% time", "seconds", "usecs/call", "calls", "errors"), footer, strict=True):
         table.add_column(heading, justify="right", footer=foot)
-    table.add_column("syscall", footer=footer[-1])
+    table.add_column("syscall", footer="total")
     for c in rows:
         share = 100.0 * c.total_ns / total_ns if total_ns else 0.0
         table.add_row(
-            f"{share:.2f}", f"{c.total_ns / 1e9:.6f}", f"{c.total_ns / 1000 / c.calls:.0f}" if c.calls else "",
+            f"{share:.2f}", f"{c.total_ns / 1e9:.6f}", _usecs(c.total_ns, c.calls),
             str(c.calls), Text(str(c.errors), style="red") if c.errors else "", c.name,
         )
     return table
@@ -58,8 +62,8 @@ def process_syscalls(snapshot: Snapshot | None, tgid: int) -> RenderableType:
     stats = snapshot.syscalls.get(tgid)
     if stats is None:
         return Text(f"no syscalls counted for pid {tgid} since syswatch started", style="dim")
-    interval = (strace_table(stats.interval, f"last {stats.interval_seconds:.1f} s")
-                if stats.interval else Text(f"no syscalls in the last {stats.interval_seconds:.1f} s", style="dim"))  # fmt: skip
+    last = f"last {stats.interval_seconds:.1f} s"
+    interval = strace_table(stats.interval, last) if stats.interval else Text(f"no syscalls in the {last}", style="dim")
     return Group(interval, Text(""), strace_table(stats.cumulative, "since syswatch started"))
 
 
@@ -110,12 +114,13 @@ def system_syscalls(snapshot: Snapshot | None, limit: int = 25) -> RenderableTyp
     for t in totals[:limit]:
         calls.add_row(
             rate(t.calls / seconds), Text(rate(t.errors / seconds), style="red") if t.errors else "",
-            f"{100.0 * t.total_ns / all_ns:.1f}" if all_ns else "", f"{t.total_ns / 1000 / t.calls:.0f}" if t.calls else "",
+            f"{100.0 * t.total_ns / all_ns:.1f}" if all_ns else "", _usecs(t.total_ns, t.calls),
             str(t.processes), t.name,
         )
     procs = Table(title="top processes by syscall rate", title_justify="left", title_style="bold",
                   box=None, padding=(0, 1), header_style="bold")  # fmt: skip
-    for heading, right in (("pid", True), ("user", False), ("sysc/s", True), ("errors/s", True), ("top syscall", False), ("command", False)):  # fmt: skip
+    for heading in ("pid", "user", "sysc/s", "errors/s", "top syscall", "command"):
+        right = heading in ("pid", "sysc/s", "errors/s")
         procs.add_column(heading, justify="right" if right else "left", no_wrap=heading != "command")
     for record, stats in top_processes(snapshot)[:limit]:
         errors = sum(c.errors for c in stats.interval) / max(stats.interval_seconds, 1e-9)

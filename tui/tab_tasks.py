@@ -70,7 +70,8 @@ class ChildList(LineList):
         return row[1].pid
 
     def header_text(self, width: int) -> Text:
-        return Text(f"{cell('PID', 8, True)} {cell('USER', 9)} S {cell('CPU%', 5, True)} {cell('RSS', 6, True)} COMMAND")
+        pid, user, cpu, rss = cell("PID", 8, True), cell("USER", 9), cell("CPU%", 5, True), cell("RSS", 6, True)
+        return Text(f"{pid} {user} S {cpu} {rss} COMMAND")
 
     def row_text(self, row: tuple[int, ProcessRecord], width: int) -> Text:
         depth, record = row
