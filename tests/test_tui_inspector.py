@@ -365,3 +365,22 @@ async def test_clicking_a_tab_title_opens_it():
         await pilot.click(drill_strip, offset=(start + 2, 0))
         assert app.screen.inspector.tab == "children"
         await wait_for_text(pilot, "↑↓ move  ")
+
+
+async def test_a_thread_row_is_inspected_not_taken_for_exited(spawn):
+    child = spawn("import threading, time\nthreading.Thread(target=time.sleep, args=(120,)).start()\ntime.sleep(120)\n")
+    app = SyswatchApp(FAST, Monitor())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await first_snapshot(app, pilot, child.pid)
+        await pilot.press("H", "t")  # threads shown, flat list
+        def second_thread() -> int | None:
+            threads = app.snapshot.threads.items()
+            return next((tid for tid, r in threads if r.tgid == child.pid and tid != child.pid), None)
+
+        tid = await wait_for(pilot, second_thread, "the child's second thread in a snapshot")
+        await wait_for(pilot, lambda: app.table.select_pid(tid), f"thread {tid} in the list")
+        await pilot.press("l")
+        await wait_for_text(pilot, f"pid {tid} ")
+        await wait_for_text(pilot, "fds: ")
+        await pilot.pause(1.0)  # a few ticks
+        assert "EXITED" not in screen_text(app)

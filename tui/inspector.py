@@ -104,7 +104,7 @@ class Inspector(Vertical):
         self.notes: tuple[str, ...] = ()
         self.exited = False
         self.revealed: dict[str, str] = {}  # env name -> clear value after a confirmed reveal
-        self._loading: set[str] = set()
+        self._loading: set[tuple[tuple[int, float], str]] = set()  # (key, section) being read
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -153,7 +153,6 @@ class Inspector(Vertical):
         self.revealed = {}
         self.exited = False
         self.kind, self.notes = "process", ()
-        self._loading.clear()
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(DEBOUNCE, self._settled)
@@ -167,7 +166,7 @@ class Inspector(Vertical):
         """A new tick: the snapshot-fed tabs redraw, the shown section is read again."""
         self.snapshot = snapshot
         if self.key is not None and not self.exited:
-            live = snapshot.processes.get(self.key[0])
+            live = snapshot.processes.get(self.key[0]) or snapshot.threads.get(self.key[0])  # a thread row (H)
             if live is None or abs(live.start_time - self.key[1]) > 0.5:
                 self.exited = True  # the drill-down holds a pid the list no longer has
             else:
@@ -195,8 +194,8 @@ class Inspector(Vertical):
             self._redraw()
             return
         section = self.tab
-        if section in READ_SECTIONS and not self.exited and section not in self._loading:
-            self._loading.add(section)
+        if section in READ_SECTIONS and not self.exited and (self.key, section) not in self._loading:
+            self._loading.add((self.key, section))
             self.run_worker(partial(self._read, self.key, section), thread=True, group=f"inspect-{section}",
                             exit_on_error=False)  # fmt: skip
         self._redraw()
@@ -224,7 +223,7 @@ class Inspector(Vertical):
             pass  # the app is shutting down
 
     def _apply(self, key: tuple[int, float], section: str, result: object) -> None:
-        self._loading.discard(section)
+        self._loading.discard((key, section))
         if key != self.key:
             return  # the selection moved on while this was read
         if result is None:

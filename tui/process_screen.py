@@ -209,7 +209,10 @@ class ProcessScreen(Screen):
             error = None if value is not None else f"{name} is no longer in the environment"
         except OSError as failure:
             value, error = None, f"cannot read the environment: {failure.strerror or failure}"
-        self.app.call_from_thread(self._revealed, key, name, value, error)
+        try:
+            self.app.call_from_thread(self._revealed, key, name, value, error)
+        except RuntimeError:
+            pass  # the app is shutting down
 
     def _revealed(self, key: tuple[int, float], name: str, value: str | None, error: str | None) -> None:
         if error is not None:
