@@ -93,7 +93,8 @@ class TmuxProgram:
     def __enter__(self) -> TmuxProgram:
         subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True)
         subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", str(self.width),
-                        "-y", str(self.height), *self.argv], check=True)
+                        "-y", str(self.height), "env", "-u", "COLUMNS", "-u", "LINES", *self.argv],
+                       check=True)  # a tmux server started without a terminal exports COLUMNS=80
         self.pid = self._find_pid()
         return self
 

@@ -32,7 +32,8 @@ def pane_pid(session: str) -> int:
 def time_to_screen(session: str, command: str, marker: str, timeout: float = 10.0) -> float:
     """Seconds from starting `command` in tmux until `marker` is on screen (polled every 5 ms)."""
     started = time.perf_counter()
-    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+    # env -u: a tmux server started without a terminal exports COLUMNS=80 LINES=24 (Textual obeys them)
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", f"env -u COLUMNS -u LINES {command}")
     while time.perf_counter() - started < timeout:
         if marker in tmux("capture-pane", "-p", "-t", session):
             return time.perf_counter() - started

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from conftest import require
-from test_e2e_tmux import session, tmux, wait_for_screen  # noqa: F401 - session is a fixture
+from test_e2e_tmux import session, start_session, tmux, wait_for_screen  # noqa: F401 - session is a fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def test_inspector_tabs_and_drill_down_in_tmux(session, tmp_path):  # noqa: F811
     try:
         assert child.stdout.readline().strip() == "ready"
         command = f"{sys.executable} -m syswatch --interval 0.5"
-        tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
+        start_session(session, 200, 50, command)
         wait_for_screen(session, " shown")
         time.sleep(0.5)  # Textual settles its terminal queries at start
         tmux("send-keys", "-t", session, "t")  # flat list
@@ -69,7 +69,7 @@ def test_other_users_process_says_permission_denied(session):  # noqa: F811
     try:
         command = (f"cd /tmp && HOME=/tmp setpriv --reuid=65534 --regid=65534 --clear-groups "
                    f"{sys.executable} -m syswatch --interval 0.5")  # fmt: skip
-        tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+        start_session(session, 120, 40, command)
         wait_for_screen(session, " shown")
         time.sleep(0.5)
         tmux("send-keys", "-t", session, "t")

@@ -19,6 +19,17 @@ def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
 
 
+def start_session(session: str, width: int, height: int, command: str) -> None:
+    """Run `command` in a detached tmux session of exactly width x height.
+
+    COLUMNS/LINES are emptied in its environment: a tmux server started from a process without
+    a terminal (pytest here) exports COLUMNS=80 LINES=24, and Textual would believe them (an
+    empty value makes it ask the terminal).
+    """
+    tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height),
+         "-e", "COLUMNS=", "-e", "LINES=", command)  # fmt: skip
+
+
 def wait_for_screen(session: str, text: str, timeout: float = 15.0) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
@@ -45,7 +56,7 @@ def test_filter_and_kill_in_tmux(session, size):
     try:
         width, height = size
         command = f"{sys.executable} -m syswatch --interval 0.5"
-        tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
+        start_session(session, width, height, command)
         wait_for_screen(session, " shown")  # the status line: the first snapshot is on screen
         time.sleep(0.5)  # as a person would: look first (Textual settles its terminal queries at start)
         tmux("send-keys", "-t", session, "-l", "\\")  # -l: tmux would read a lone backslash as an escape

@@ -10,20 +10,22 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from syswatch.model import ProcessRecord, Snapshot
 
+from .tab_list import LineList, cell
 from .view import COLUMNS, Row, ViewContext, ViewOptions, build_rows, command_text, shim_container_id
 
 COMMAND_WIDTH_CAP = 600  # horizontal scroll reaches this far into long command lines
 
 
-class ProcessTable(ScrollView, can_focus=True):
-    """Rows of processes; line 0 is the column header, pinned while the rows scroll."""
+class ProcessTable(LineList):
+    """Rows of processes; line 0 is the column header, pinned while the rows scroll.
+
+    LineList keeps the cursor and the scrolling; this class orders rows, follows a pid, tags,
+    and draws each row column by column (and scrolls sideways into long command lines)."""
 
     COMPONENT_CLASSES = {
         "process-table--header",
@@ -70,8 +72,6 @@ class ProcessTable(ScrollView, can_focus=True):
     def __init__(self, options: ViewOptions, **kwargs) -> None:
         super().__init__(**kwargs)
         self.options = options
-        self.rows: list[Row] = []
-        self.cursor = 0
         self.tagged: set[int] = set()
         self.follow_pid: int | None = None
         self._snapshot: Snapshot | None = None
@@ -99,10 +99,7 @@ class ProcessTable(ScrollView, can_focus=True):
                 self.cursor = index
             elif keep_pid is None:
                 self.follow_pid = None  # the followed process is gone
-        self.cursor = max(0, min(self.cursor, len(self.rows) - 1))
-        self.virtual_size = Size(self._content_width(), len(self.rows) + 1)
-        self._scroll_cursor_into_view()
-        self.refresh()
+        self.set_rows(self.rows)
         self._announce()
 
     def _live_pids(self) -> set[int]:
@@ -116,9 +113,8 @@ class ProcessTable(ScrollView, can_focus=True):
 
     @property
     def selected(self) -> ProcessRecord | None:
-        if 0 <= self.cursor < len(self.rows):
-            return self.rows[self.cursor].record
-        return None
+        row = super().selected
+        return row.record if row is not None else None
 
     def _announce(self) -> None:
         record = self.selected
@@ -134,10 +130,8 @@ class ProcessTable(ScrollView, can_focus=True):
         when the list re-sorts (htop's F); a plain movement ends following, as in htop."""
         if not self.rows:
             return
-        self.cursor = max(0, min(index, len(self.rows) - 1))
+        super().move_cursor(index)
         self.follow_pid = self.rows[self.cursor].record.pid if follow else None
-        self._scroll_cursor_into_view()
-        self.refresh()
         self._announce()
 
     def select_pid(self, pid: int) -> bool:
@@ -147,20 +141,6 @@ class ProcessTable(ScrollView, can_focus=True):
             return False
         self.move_cursor(index, follow=True)
         return True
-
-    @property
-    def page_rows(self) -> int:
-        return max(1, self.size.height - 1)
-
-    def _scroll_cursor_into_view(self) -> None:
-        top = round(self.scroll_y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + self.page_rows:
-            self.scroll_to(y=self.cursor - self.page_rows + 1, animate=False, immediate=True)
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._scroll_cursor_into_view()
 
     def on_click(self, event: events.Click) -> None:
         if event.y == 0:
@@ -175,7 +155,7 @@ class ProcessTable(ScrollView, can_focus=True):
     def visible_columns(self) -> list[str]:
         return [c for c in self.options.columns if c in COLUMNS]
 
-    def _content_width(self) -> int:
+    def content_width(self) -> int:
         fixed = sum(COLUMNS[c].width + 1 for c in self.visible_columns() if COLUMNS[c].width)
         return max(fixed + COMMAND_WIDTH_CAP, self.size.width)
 
@@ -209,7 +189,7 @@ class ProcessTable(ScrollView, can_focus=True):
             title = column.title
             if column_id == self.options.sort_column:
                 title += "▼" if self.options.descending() else "▲"
-            text = self._fit(title, column) if column.width else title.ljust(COMMAND_WIDTH_CAP)
+            text = cell(title, column.width, column.right) if column.width else title.ljust(COMMAND_WIDTH_CAP)
             segments.append(Segment(text, sorted_style if column_id == self.options.sort_column else plain))
             segments.append(Segment(" ", plain))
         return Strip(segments)
@@ -235,7 +215,7 @@ class ProcessTable(ScrollView, can_focus=True):
                 style = base + self.get_component_rich_style("process-table--busy")
             elif column_id == "user" and record.uid == 0 and not is_cursor and not row.context_only:
                 style = base + self.get_component_rich_style("process-table--root")
-            segments.append(Segment(self._fit(text, column), style))
+            segments.append(Segment(cell(text, column.width, column.right), style))
             segments.append(Segment(" ", base))
         return Strip(segments)
 
@@ -259,8 +239,3 @@ class ProcessTable(ScrollView, can_focus=True):
             return self.get_component_rich_style("process-table--container")
         return self.rich_style
 
-    @staticmethod
-    def _fit(text: str, column) -> str:
-        if len(text) > column.width:
-            text = text[: column.width - 1] + "…" if column.width > 1 else text[:1]
-        return text.rjust(column.width) if column.right else text.ljust(column.width)

@@ -55,9 +55,13 @@ class LineList(ScrollView, can_focus=True):
                     self.cursor = index
                     break
         self.cursor = max(0, min(self.cursor, len(rows) - 1))
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self.virtual_size = Size(self.content_width(), len(rows) + 1)
         self._scroll_cursor_into_view()
         self.refresh()
+
+    def content_width(self) -> int:
+        """How wide the rows are; wider than the widget scrolls sideways."""
+        return self.size.width
 
     def row_key(self, row):
         """What identifies a row across refreshes (its fd, its name, ...)."""
@@ -90,7 +94,7 @@ class LineList(ScrollView, can_focus=True):
         return self.rows[top : top + self.page_rows]
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self.rows) + 1)
+        self.virtual_size = Size(self.content_width(), len(self.rows) + 1)
         self._scroll_cursor_into_view()
 
     def on_click(self, event: events.Click) -> None:
