@@ -86,7 +86,8 @@ def holder(tmp_path):
 
 @pytest.fixture
 def secret_child():
-    env = {**os.environ, "SECRET": CARD, "AWS_SECRET_ACCESS_KEY": AWS_KEY}
+    # A short environment, so every variable fits on screen whatever the caller's (CI's) holds.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SECRET": CARD, "AWS_SECRET_ACCESS_KEY": AWS_KEY}
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], env=env)
     yield child
     child.kill()
