@@ -225,3 +225,31 @@ def test_ptrace_openat2_symlink_rmdir_fchmod_setresuid(stream, tmp_path):
     assert fchmod.args["mode_str"] == "0604" and fchmod.ret == 0
     setresuid = next(e for e in seen if e.type == "setresuid")
     assert setresuid.args["ruid"] == setresuid.args["euid"] == 0xFFFFFFFF  # -1: leave unchanged
+
+
+def test_monitors_polling_reads_are_skipped_and_counted_but_environ_and_writes_arrive(stream, tmp_path):
+    # What htop does each refresh (read-only opens of /proc status files, by path and relative to
+    # a /proc/PID dirfd, and of /sys) is left out in the kernel and counted; a read of another
+    # process's environ, and a write to a file that happens to be named "status", still arrive.
+    stream.drain()
+    before = stream.stats().polling_skipped
+    status_file = tmp_path / "status"
+    code = (
+        "import os, sys\n"
+        "for path in ('/proc/self/stat', '/proc/self/status', '/proc/meminfo', '/sys/kernel/uevent_seqnum'):\n"
+        "    os.close(os.open(path, os.O_RDONLY))\n"
+        "d = os.open('/proc/self', os.O_RDONLY | os.O_DIRECTORY)\n"
+        "os.close(os.open('maps', os.O_RDONLY, dir_fd=d))\n"
+        "os.close(os.open('cmdline', os.O_RDONLY, dir_fd=d))\n"
+        "os.close(os.open(f'/proc/{os.getppid()}/environ', os.O_RDONLY))\n"
+        f"os.close(os.open({str(status_file)!r}, os.O_WRONLY | os.O_CREAT, 0o600))\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], check=True)
+    assert child.returncode == 0
+    seen = wait_for(stream, lambda e: e.type == "openat" and e.args.get("name") == str(status_file))
+    mine = [e for e in seen if e.type in ("open", "openat") and e.comm.startswith("python")]
+    names = {e.args.get("name") for e in mine}
+    assert f"/proc/{os.getpid()}/environ" in names
+    assert not names & {"/proc/self/stat", "/proc/self/status", "/proc/meminfo", "/sys/kernel/osrelease"}
+    assert not any(str(e.args.get("name", "")).endswith(("/cmdline", "/maps", "/proc/self")) for e in mine)
+    assert stream.stats().polling_skipped >= before + 7

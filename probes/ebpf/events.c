@@ -10,7 +10,7 @@
 #define MAX_ARGS 20
 
 enum kind { K_SYSCALL = 0, K_EXEC = 1, K_FORK = 2, K_EXIT = 3 };
-enum stat { S_OUTPUT_FAILED = 0, S_PENDING_FULL = 1 };
+enum stat { S_OUTPUT_FAILED = 0, S_PENDING_FULL = 1, S_POLLING_SKIPPED = 2 };
 
 struct event_t {           // layout mirrored by events.py (HEADER)
     u64 ts;                // bpf_ktime_get_ns (CLOCK_MONOTONIC)
@@ -42,7 +42,7 @@ BPF_PERF_OUTPUT(events);
 BPF_HASH(pending, u32, struct event_t, PENDING_ENTRIES);    // by tid, between enter and exit
 BPF_HASH(pending_exec, u32, struct exec_event_t, 1024);     // by tid, execs in flight
 BPF_PERCPU_ARRAY(scratch, struct exec_event_t, 1);          // too big for the 512-byte stack
-BPF_PERCPU_ARRAY(stats, u64, 2);                            // enum stat
+BPF_PERCPU_ARRAY(stats, u64, 3);                            // enum stat
 
 static __always_inline void bump(int idx) {
     u64 *v = stats.lookup(&idx);
@@ -124,7 +124,8 @@ static __always_inline int finish(void *ctx, int nr, long ret) {
     return 0;
 }
 
-static __always_inline int path_call(int nr, long a0, const char *p1, long a1, const char *p2, long a2, long a3) {
+static __always_inline struct exec_event_t *path_event(int nr, long a0, const char *p1, long a1, const char *p2,
+                                                       long a2, long a3) {
     struct exec_event_t *x = begin(nr, K_SYSCALL);
     if (!x)
         return 0;
@@ -140,6 +141,57 @@ static __always_inline int path_call(int nr, long a0, const char *p1, long a1, c
     if (p2) {
         int n = bpf_probe_read_user_str(e->s2, sizeof(e->s2), p2);
         e->len2 = n > 0 ? n : 0;
+    }
+    return x;
+}
+
+static __always_inline int path_call(int nr, long a0, const char *p1, long a1, const char *p2, long a2, long a3) {
+    struct exec_event_t *x = path_event(nr, a0, p1, a1, p2, a2, a3);
+    return x ? save(x) : 0;
+}
+
+// ---- monitors' polling: htop, top, ps, kubelet and syswatch's peers read /proc/PID/stat and
+// friends thousands of times a second; no rule looks at those reads, and decoding them in user
+// space would cost more than everything else syswatch does. A read-only open is skipped (and
+// counted) when it is absolute under /sys/, or when it is absolute under /proc/ or relative to a
+// dirfd (how htop and ps open them) and is a directory or one of the per-process status files
+// named in events.py. Reads of environ, mem and every other file stay in the stream.
+
+#define O_ACCMODE 03
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define O_DIRECTORY 0200000
+
+#define POLL_SCAN 64  // paths longer than this are never monitors' status files
+
+// IS_POLLING_NAME(h) is defined by the loader: FNV-1a hashes of the skipped file names.
+static __always_inline int is_polling_read(const char *s, long flags) {
+    if ((flags & O_ACCMODE) != 0 || (flags & (O_CREAT | O_TRUNC)))
+        return 0;
+    if (s[0] == '/' && s[1] == 's' && s[2] == 'y' && s[3] == 's' && s[4] == '/')
+        return 1;
+    int absolute_proc = s[0] == '/' && s[1] == 'p' && s[2] == 'r' && s[3] == 'o' && s[4] == 'c' && s[5] == '/';
+    if (s[0] == '/' && !absolute_proc)
+        return 0;
+    if (flags & O_DIRECTORY)  // listing /proc (or walking a tree through dirfds): the files opened count
+        return 1;
+    u32 hash = 2166136261u;  // FNV-1a of the file name: the part after the last '/'
+    for (u32 i = 0; i < POLL_SCAN; i++) {
+        char c = s[i];
+        if (c == 0)
+            return IS_POLLING_NAME(hash);
+        hash = c == '/' ? 2166136261u : (hash ^ (u8)c) * 16777619u;
+    }
+    return 0;
+}
+
+static __always_inline int open_call(int nr, long dfd, const char *filename, long flags, long mode) {
+    struct exec_event_t *x = path_event(nr, dfd, filename, flags, 0, mode, 0);
+    if (!x)
+        return 0;
+    if (is_polling_read(x->ev.s1, flags)) {
+        bump(S_POLLING_SKIPPED);
+        return 0;
     }
     return save(x);
 }
@@ -254,14 +306,14 @@ TRACEPOINT_PROBE(sched, sched_process_exit) {
 
 #ifdef TP_open
 TRACEPOINT_PROBE(syscalls, sys_enter_open) {
-    return path_call(args->__syscall_nr, -100, args->filename, args->flags, 0, args->mode, 0);
+    return open_call(args->__syscall_nr, -100, args->filename, args->flags, args->mode);
 }
 EXIT_PROBE(open)
 #endif
 
 #ifdef TP_openat
 TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
-    return path_call(args->__syscall_nr, args->dfd, args->filename, args->flags, 0, args->mode, 0);
+    return open_call(args->__syscall_nr, args->dfd, args->filename, args->flags, args->mode);
 }
 EXIT_PROBE(openat)
 #endif

@@ -143,10 +143,30 @@ class StreamStats:
     queue_dropped: int  # decoded events dropped because nobody drained the queue
     perf_lost: int  # perf buffer only: samples the kernel reported lost
     events_per_second: float
+    polling_skipped: int = 0  # read-only opens of monitors' status files, left out in the kernel
 
     @property
     def lost(self) -> int:
         return self.output_failed + self.pending_full + self.queue_dropped + self.perf_lost
+
+
+# Per-process status files that monitors (htop, ps, kubelet, syswatch's peers) read thousands of
+# times a second. Read-only opens of these and of directories (under /proc/ or relative to a dirfd)
+# and of anything under /sys/ are skipped in the kernel and counted (events.c is_polling_read).
+# environ, mem and every other file still arrive. (htop reads every process's maps to spot
+# deleted libraries; what follows a maps read in an attack, a mem read, is kept.)
+POLLING_NAMES = (
+    "stat", "statm", "status", "cmdline", "comm", "io", "schedstat", "cgroup", "oom_score", "oom_score_adj",
+    "limits", "wchan", "loginuid", "sched", "smaps_rollup", "maps", "meminfo", "loadavg", "uptime",
+)
+
+
+def fnv1a(text: str) -> int:
+    """32-bit FNV-1a, as events.c hashes a file name."""
+    value = 2166136261
+    for byte in text.encode():
+        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
+    return value
 
 
 class EventStream(BpfProbe):
@@ -174,7 +194,7 @@ class EventStream(BpfProbe):
         self._consumer: threading.Thread | None = None
         self._ppid: dict[int, int] = {}  # tgid -> parent tgid, from fork events (bounded)
         self._received = self._dropped = self._perf_lost = 0
-        self._baseline = (0, 0)
+        self._baseline = (0, 0, 0)
         self._rate = 0.0
         self._boot_offset = time.time() - time.monotonic()  # bpf_ktime_get_ns is CLOCK_MONOTONIC
 
@@ -189,6 +209,7 @@ class EventStream(BpfProbe):
             f"-DPENDING_ENTRIES={self.pending_entries}",
         ]
         cflags += ["-DUSE_RINGBUF"] if self.use_ringbuf else []
+        cflags.append(f"-DIS_POLLING_NAME(h)=({'||'.join(f'(h)=={fnv1a(n)}u' for n in POLLING_NAMES)})")
         if "group_dead" in tracepoint_format("sched", "sched_process_exit"):
             cflags.append("-DHAVE_GROUP_DEAD")
         cflags += [
@@ -357,16 +378,21 @@ class EventStream(BpfProbe):
             out.append(queue.popleft())
         return out
 
-    def _kernel_counts(self) -> tuple[int, int]:
+    def _kernel_counts(self) -> tuple[int, int, int]:
+        """(output failed, pending full, polling skipped) since the buffer opened (events.c enum stat)."""
         bpf = self._bpf
         if bpf is None:
-            return 0, 0
+            return 0, 0, 0
         table = bpf[b"stats"]
-        return sum(table[table.Key(0)]) - self._baseline[0], sum(table[table.Key(1)]) - self._baseline[1]
+        failed, full, skipped = (sum(table[table.Key(index)]) for index in range(3))
+        base = self._baseline
+        return failed - base[0], full - base[1], skipped - base[2]
 
     def stats(self) -> StreamStats:
-        output_failed, pending_full = self._kernel_counts()
-        return StreamStats(self._received, output_failed, pending_full, self._dropped, self._perf_lost, self._rate)
+        output_failed, pending_full, skipped = self._kernel_counts()
+        return StreamStats(
+            self._received, output_failed, pending_full, self._dropped, self._perf_lost, self._rate, skipped
+        )
 
     def status(self) -> EbpfStatus:
         if self.state != "on":
