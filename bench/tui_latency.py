@@ -65,7 +65,7 @@ def startup_and_rss() -> None:
         if name == "syswatch":
             waited = time.perf_counter()
             deadline = waited + 20
-            while "eBPF: loading" in tmux("capture-pane", "-p", "-t", session) and time.perf_counter() < deadline:
+            while "loading" in tmux("capture-pane", "-p", "-t", session).splitlines()[0] and time.perf_counter() < deadline:
                 time.sleep(0.02)
             header = tmux("capture-pane", "-p", "-t", session).splitlines()[0]
             print(f"   eBPF settled {time.perf_counter() - waited + results[name]:.2f} s after start: {header[:90]}")
