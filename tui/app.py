@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import replace
 from typing import Protocol
 
 from rich.text import Text
@@ -26,6 +25,7 @@ from syswatch.model import ProcessRecord, Snapshot
 from syswatch.probes.fds import PeerIndex
 from syswatch.themes import THEMES, choose_theme
 
+from .bindings import in_typed_order
 from .dialogs import ConfirmScreen, HelpScreen, PickScreen, signal_choices
 from .header import HostHeader
 from .inspector import PANE_TABS, Inspector
@@ -111,7 +111,7 @@ class SyswatchApp(App):
         Binding("enter", "drill_down", "Drill down", id="drill_down"),
         Binding("Y", "syscalls_screen", "Syscalls", id="syscalls_screen"),
     ]
-    BINDINGS = [replace(binding, priority=True) for binding in BINDINGS]
+    BINDINGS = in_typed_order(BINDINGS)
 
     def __init__(self, config: Config, source: SnapshotSource, config_errors: list[str] | None = None) -> None:
         theme_key = choose_theme(config.theme)  # before App.__init__, which consumes NO_COLOR

@@ -6,7 +6,6 @@ as SEARCH_BYTES per press; `n` continues.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 from itertools import islice
 
@@ -22,6 +21,7 @@ from syswatch.probes.procinfo import describe_error
 
 from .line_prompt import LinePrompt
 from .tab_list import LineList
+from .bindings import in_typed_order
 
 PAGE = 2000  # strings read per step while scrolling
 SEARCH_BYTES = 64 << 20  # bytes a search reads past what is loaded before it stops and says so
@@ -58,7 +58,7 @@ class PeekScreen(Screen):
         Binding("slash,f3", "search", "Search"),
         Binding("n", "search_next", "Next match"),
     ]
-    BINDINGS = [replace(binding, priority=True) for binding in BINDINGS]
+    BINDINGS = in_typed_order(BINDINGS)
 
     def __init__(self, pid: int, fd: int, target: str, show_secrets: bool = False) -> None:
         super().__init__()

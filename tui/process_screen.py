@@ -6,7 +6,6 @@ Backspace, Esc or q go back to the list.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 
 from rich.text import Text
@@ -24,6 +23,7 @@ from .dialogs import ConfirmScreen
 from .inspector import DRILL_TABS, Inspector
 from .line_prompt import LinePrompt
 from .peek_screen import PeekScreen
+from .bindings import in_typed_order
 
 PEEKABLE = (FdKind.FILE, FdKind.MEMFD)
 TAB_HINTS = {
@@ -58,7 +58,7 @@ class ProcessScreen(Screen):
         Binding("r", "reveal", "Reveal"),
         Binding("p,enter", "peek", "Peek"),
     ]
-    BINDINGS = [replace(binding, priority=True) for binding in BINDINGS]  # in typed order, as in app.py
+    BINDINGS = in_typed_order(BINDINGS)
 
     def __init__(self, record: ProcessRecord, snapshot: Snapshot | None, tab: str, peers: PeerIndex,
                  show_secrets: bool, reader=None) -> None:  # fmt: skip

@@ -3,7 +3,6 @@ syscall rate in the last interval, redrawn at each snapshot from the eBPF counte
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +14,7 @@ from textual.widgets import Static
 from syswatch.model import Snapshot
 
 from .tab_syscalls import system_syscalls
+from .bindings import in_typed_order
 
 
 class SyscallsScreen(Screen):
@@ -31,7 +31,7 @@ class SyscallsScreen(Screen):
         Binding("pageup", "scroll(-10)", "Page up"),
         Binding("pagedown", "scroll(10)", "Page down"),
     ]
-    BINDINGS = [replace(binding, priority=True) for binding in BINDINGS]
+    BINDINGS = in_typed_order(BINDINGS)
 
     def __init__(self, snapshot: Snapshot | None) -> None:
         super().__init__()
