@@ -1,7 +1,7 @@
 """The monitor: owns the probes and turns each tick's readings into one immutable Snapshot.
 
 Headless by design (no Textual here): the TUI, `syswatch snapshot` and the tests all drive
-the same Monitor. `tick()` is synchronous; `run()` loops it on the caller's thread.
+the same Monitor. `tick()` is synchronous; `tick_forever()` loops it on a thread.
 """
 
 from __future__ import annotations
@@ -144,9 +144,24 @@ class Monitor:
             result[pid] = copy
         return result
 
-    def run(self, interval: float, on_snapshot: Callable[[Snapshot], None], stop: threading.Event) -> None:
-        """Tick every `interval` seconds until `stop` is set, handing each snapshot to `on_snapshot`."""
-        while not stop.is_set():
-            started = time.monotonic()
-            on_snapshot(self.tick())
-            stop.wait(max(interval - (time.monotonic() - started), 0.05))
+
+def tick_forever(
+    tick: Callable[[], Snapshot],
+    interval: float,
+    on_snapshot: Callable[[Snapshot], None],
+    stop: threading.Event,
+    on_error: Callable[[Exception], None],
+) -> None:
+    """Call `tick` every `interval` seconds until `stop` is set, handing each snapshot on.
+
+    A failing tick is reported to `on_error` and the loop goes on: one unreadable moment of the
+    host must not end a week-long session."""
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            snapshot = tick()
+        except Exception as error:  # noqa: BLE001 - see the docstring
+            on_error(error)
+        else:
+            on_snapshot(snapshot)
+        stop.wait(max(interval - (time.monotonic() - started), 0.05))

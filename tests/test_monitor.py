@@ -11,7 +11,7 @@ import time
 import pytest
 
 from syswatch.model import Snapshot
-from syswatch.monitor import Monitor
+from syswatch.monitor import Monitor, tick_forever
 
 
 def ready(child: subprocess.Popen) -> dict:
@@ -117,19 +117,29 @@ def test_unchanged_process_keeps_its_record_object(spawn):
     assert after.processes[busy.pid].cpu_time > before.processes[busy.pid].cpu_time
 
 
-def test_run_loops_until_stopped():
+def test_tick_forever_loops_until_stopped_and_survives_a_failing_tick():
     monitor = Monitor()
     stop = threading.Event()
     seen: list[Snapshot] = []
+    errors: list[Exception] = []
+    calls = 0
+
+    def tick() -> Snapshot:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError("the host blinked")
+        return monitor.tick()
 
     def collect(snapshot: Snapshot) -> None:
         seen.append(snapshot)
         if len(seen) == 3:
             stop.set()
 
-    worker = threading.Thread(target=monitor.run, args=(0.05, collect, stop))
+    worker = threading.Thread(target=tick_forever, args=(tick, 0.05, collect, stop, errors.append))
     worker.start()
     worker.join(timeout=10)
     assert not worker.is_alive()
     assert [s.seq for s in seen] == [1, 2, 3]
+    assert [str(e) for e in errors] == ["the host blinked"]
     assert all(s.interval > 0 for s in seen[1:])

@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from syswatch.config import Config
 from syswatch.model import ProcessRecord, Snapshot
+from syswatch.monitor import tick_forever
 from syswatch.probes.fds import PeerIndex
 from syswatch.themes import THEMES, choose_theme
 
@@ -162,15 +163,13 @@ class SyswatchApp(App):
         threading.Thread(target=self._tick_loop, name="syswatch-monitor", daemon=True).start()
 
     def _tick_loop(self) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                snapshot = self.source.tick()
-            except Exception as error:  # noqa: BLE001 - a failed tick must not kill the UI thread's feed
-                self.call_from_thread(self.notify, f"refresh failed: {error}", severity="error")
-            else:
-                self.post_message(SnapshotReady(snapshot))
-            self._stop.wait(max(self.config.interval - (time.monotonic() - started), 0.05))
+        tick_forever(
+            self.source.tick,
+            self.config.interval,
+            lambda snapshot: self.post_message(SnapshotReady(snapshot)),
+            self._stop,
+            lambda error: self.call_from_thread(self.notify, f"refresh failed: {error}", severity="error"),
+        )
 
     def on_unmount(self) -> None:
         self._stop.set()
