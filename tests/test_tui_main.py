@@ -256,3 +256,16 @@ async def test_keys_typed_in_a_burst_keep_their_order():
         assert app.options.tree is False
         assert {row.record.comm for row in app.table.rows} == {"nginx"}
         assert not app.table.tagged, "no key of the burst may leak into list actions (c tags, k kills)"
+
+
+async def test_config_keymap_remaps_a_binding_by_id():
+    from types import MappingProxyType
+
+    app = SyswatchApp(replace(FAST, keymap=MappingProxyType({"toggle_tree": "z"})), DemoSource())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await first_snapshot(app, pilot)
+        assert app.options.tree
+        await pilot.press("z")
+        assert not app.options.tree
+        await pilot.press("t")  # the old key no longer toggles
+        assert not app.options.tree
