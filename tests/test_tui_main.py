@@ -269,3 +269,19 @@ async def test_config_keymap_remaps_a_binding_by_id():
         assert not app.options.tree
         await pilot.press("t")  # the old key no longer toggles
         assert not app.options.tree
+
+
+async def test_80_columns_keep_the_command_visible():
+    app = SyswatchApp(FAST, DemoSource())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_snapshot(app, pilot)
+        table = app.table
+        header = table.render_line(0).text
+        assert "COMMAND" in header and "CPU%" in header and "SYSC/s" in header
+        assert "TOP SYSCALL" not in header  # the first to give way
+        first_row = table.render_line(1).text
+        assert "/sbin/init" in first_row
+    app = SyswatchApp(FAST, DemoSource())
+    async with app.run_test(size=(200, 40)) as pilot:
+        await first_snapshot(app, pilot)
+        assert "TOP SYSCALL" in app.table.render_line(0).text  # wide: every column

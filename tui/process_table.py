@@ -16,7 +16,7 @@ from textual.strip import Strip
 from syswatch.model import ProcessRecord, Snapshot
 
 from .tab_list import LineList, cell
-from .view import COLUMNS, Row, ViewContext, ViewOptions, build_rows, command_text, shim_container_id
+from .view import COLUMNS, columns_for_width, Row, ViewContext, ViewOptions, build_rows, command_text, shim_container_id
 
 COMMAND_WIDTH_CAP = 600  # horizontal scroll reaches this far into long command lines
 
@@ -153,7 +153,7 @@ class ProcessTable(LineList):
     # ----- drawing ----------------------------------------------------------------------------
 
     def visible_columns(self) -> list[str]:
-        return [c for c in self.options.columns if c in COLUMNS]
+        return columns_for_width(self.options.columns, self.size.width)
 
     def content_width(self) -> int:
         fixed = sum(COLUMNS[c].width + 1 for c in self.visible_columns() if COLUMNS[c].width)

@@ -112,6 +112,27 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "pid", "user", "container", "state", "cpu", "mem", "rss", "threads", "time",
     "syscalls", "top_syscall", "command",
 )
+# On a narrow terminal these columns give way, first to last, until COMMAND has MIN_COMMAND_WIDTH
+# cells (htop users expect the command at 80 columns). PID, USER, S, CPU% and COMMAND always stay.
+NARROW_DROP_ORDER: tuple[str, ...] = ("top_syscall", "mem", "threads", "time", "rss", "container", "syscalls")
+MIN_COMMAND_WIDTH = 24
+
+
+def columns_for_width(columns: tuple[str, ...], width: int) -> list[str]:
+    """The configured columns that fit in `width`, dropping NARROW_DROP_ORDER first."""
+    shown = [c for c in columns if c in COLUMNS]
+
+    def fixed() -> int:
+        return sum(COLUMNS[c].width + 1 for c in shown if COLUMNS[c].width)
+
+    for column_id in NARROW_DROP_ORDER:
+        if fixed() + MIN_COMMAND_WIDTH <= width or "command" not in shown:
+            break
+        if column_id in shown:
+            shown.remove(column_id)
+    return shown
+
+
 # Numbers read best largest-first, names alphabetically: the default direction per column.
 DESCENDING_BY_DEFAULT = {"cpu", "mem", "rss", "threads", "time", "syscalls"}
 
