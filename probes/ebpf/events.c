@@ -320,13 +320,10 @@ EXIT_PROBE(openat)
 
 #ifdef TP_openat2
 TRACEPOINT_PROBE(syscalls, sys_enter_openat2) {
-    struct exec_event_t *x = begin(args->__syscall_nr, K_SYSCALL);
+    struct exec_event_t *x = path_event(args->__syscall_nr, args->dfd, args->filename, 0, 0, 0, 0);
     if (!x)
         return 0;
-    x->ev.a[0] = args->dfd;
     bpf_probe_read_user(&x->ev.a[1], 3 * sizeof(s64), args->how);  // struct open_how: flags, mode, resolve
-    int n = bpf_probe_read_user_str(x->ev.s1, sizeof(x->ev.s1), args->filename);
-    x->ev.len1 = n > 0 ? n : 0;
     return save(x);
 }
 EXIT_PROBE(openat2)
