@@ -91,7 +91,8 @@ class ProcessTable(LineList):
         if self._snapshot is None:
             return
         self.rows = build_rows(self._snapshot, self.options)
-        self.tagged &= {row.record.pid for row in self.rows} | self._live_pids()
+        if self.tagged:  # forget tags of processes that are gone (skipped when nothing is tagged)
+            self.tagged &= {row.record.pid for row in self.rows} | self._live_pids()
         target = keep_pid if keep_pid is not None else self.follow_pid
         if target is not None:
             index = self.index_of(target)
