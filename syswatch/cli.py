@@ -113,8 +113,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     except ProcessNotFound as error:
         print(f"syswatch inspect: {error}", file=sys.stderr)
         return 1
-    sys.stdout.write(json.dumps(inspection_to_json(inspection), indent=1) + "\n")
-    sys.stdout.flush()
+    write_stdout(json.dumps(inspection_to_json(inspection), indent=1) + "\n")
     return 0
 
 
